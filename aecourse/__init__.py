@@ -1,0 +1,22 @@
+"""aecourse: the small PyTorch library behind the executable autoencoder course.
+
+Modules: ``data`` (bundled and generated data sets, corruptions), ``models`` (fully connected
+autoencoders), ``train`` (the training loop), ``decomposition`` (PCA and autoencoder reducers with
+scikit-learn's verbs), ``metrics``, ``plotting``, ``utils`` (seeds, devices, showing source) and
+``exercises`` (the checkers).
+"""
+from .data import corrupt, digits_matrix, load_digits, make_gaussian_clouds, make_s_curve, make_swiss_roll
+from .decomposition import PCA, Autoencoder
+from .metrics import mse, principal_angles, psnr
+from .models import MLPAutoencoder, init_weights, mlp
+from .train import History, reconstruction_loss, to_tensor, train
+from .utils import configure_cpu, describe_device, get_device, glue, in_colab, set_seed, setup, show_source
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PCA", "Autoencoder", "MLPAutoencoder", "History", "mlp", "init_weights", "train", "reconstruction_loss",
+    "to_tensor", "load_digits", "digits_matrix", "make_swiss_roll", "make_s_curve", "make_gaussian_clouds",
+    "corrupt", "mse", "psnr", "principal_angles", "set_seed", "get_device", "describe_device", "configure_cpu",
+    "in_colab", "show_source", "setup", "glue", "__version__",
+]

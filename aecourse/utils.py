@@ -1,0 +1,102 @@
+"""Seeds, device choice, CPU settings, and showing the library's own source inside a chapter."""
+from __future__ import annotations
+
+import inspect
+import os
+import random
+import sys
+
+import numpy as np
+import torch
+
+
+def set_seed(seed: int = 0) -> torch.Generator:
+    """Seed Python, numpy and torch (CPU and CUDA); return a ``torch.Generator`` seeded the same way.
+
+    Functions in aecourse that draw randomness take their own ``seed`` argument; this helper is for the
+    chapter's own cells, so that a chapter runs identically top to bottom.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return torch.Generator().manual_seed(seed)
+
+
+def configure_cpu() -> None:
+    """Settings that make small CPU training fast.
+
+    Flushing denormals to zero matters: saturated sigmoid networks produce subnormal gradients, and x86
+    CPUs handle those in microcode, 2-4x slower for a whole run.
+    """
+    torch.set_flush_denormal(True)
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The device to train on: CUDA when present, else CPU. ``prefer='cpu'`` forces the CPU.
+
+    The environment variable ``AECOURSE_DEVICE`` overrides both (useful to run a chapter on CPU on a GPU
+    machine, or the reverse in CI).
+    """
+    choice = os.environ.get("AECOURSE_DEVICE", prefer)
+    if choice is None:
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    if choice not in ("cpu", "cuda") and not choice.startswith("cuda:"):
+        raise ValueError(f"device {choice!r} is not supported; use 'cpu', 'cuda' or 'cuda:N'.")
+    if choice.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device {choice!r} was requested but torch.cuda.is_available() is False; "
+            "use 'cpu', or unset AECOURSE_DEVICE."
+        )
+    return torch.device(choice)
+
+
+def in_colab() -> bool:
+    """True when running inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def describe_device(device: torch.device) -> str:
+    """One line saying which device is in use, for the setup cell."""
+    if device.type == "cuda":
+        return f"Using GPU: {torch.cuda.get_device_name(device)} (torch {torch.__version__})"
+    return f"Using CPU ({torch.get_num_threads()} threads, torch {torch.__version__}); no GPU in use"
+
+
+def show_source(obj):
+    """Display the source code of an aecourse function or class, syntax-highlighted.
+
+    Chapters use this to show the library's real code instead of redefining it.
+    """
+    from IPython.display import Code
+
+    return Code(inspect.getsource(obj), language="python")
+
+
+def setup(seed: int = 0, device: str | None = None) -> torch.device:
+    """What every chapter's first cell does: fast CPU settings, seeds, device choice, one line of report.
+
+    Returns the device to put models and tensors on (CUDA when present, unless ``device='cpu'``).
+    """
+    configure_cpu()
+    set_seed(seed)
+    dev = get_device(device)
+    print(describe_device(dev))
+    return dev
+
+
+def glue(name: str, value, display: bool = False):
+    """Record a computed value for the book's text (myst-nb ``glue``) and return it.
+
+    Outside a book build (e.g. in Colab, where myst-nb is not installed) this only returns the value, so
+    chapters run anywhere. Numbers are stored as plain Python floats.
+    """
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    elif isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        return value
+    _glue(name, value, display=display)
+    return value
