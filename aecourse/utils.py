@@ -22,13 +22,20 @@ def set_seed(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def configure_cpu() -> None:
+def configure_cpu(num_threads: int | None = 1) -> None:
     """Settings that make small CPU training fast.
 
     Flushing denormals to zero matters: saturated sigmoid networks produce subnormal gradients, and x86
     CPUs handle those in microcode, 2-4x slower for a whole run.
+
+    One intra-op thread: the course's models are tiny (a 64x32 weight matrix), so splitting each matrix
+    product across threads costs more in synchronisation than it saves, and on a busy 2-core machine
+    competing thread pools slow training by an order of magnitude (see bench/training_loop.py
+    ``--threads``). Pass ``num_threads=None`` to keep torch's default.
     """
     torch.set_flush_denormal(True)
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
 
 
 def get_device(prefer: str | None = None) -> torch.device:
@@ -38,6 +45,8 @@ def get_device(prefer: str | None = None) -> torch.device:
     machine, or the reverse in CI).
     """
     choice = os.environ.get("AECOURSE_DEVICE", prefer)
+    if isinstance(choice, torch.device):  # e.g. a chapter's DEVICE passed to Autoencoder(device=...)
+        choice = str(choice)
     if choice is None:
         choice = "cuda" if torch.cuda.is_available() else "cpu"
     if choice not in ("cpu", "cuda") and not choice.startswith("cuda:"):

@@ -90,7 +90,11 @@ def describe(obj) -> str:
     if isinstance(obj, (list, tuple)):
         return f"{type(obj).__name__} of length {len(obj)}"
     if isinstance(obj, numbers.Number):
-        return f"{type(obj).__name__} {obj!r}"
+        try:
+            text = repr(obj)
+        except Exception:  # e.g. an int with more digits than Python will print
+            text = "(too long to print)"
+        return f"{type(obj).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
     return type(obj).__name__
 
 
@@ -150,14 +154,21 @@ def _to_numpy(label: str, out, expect: str, case_text: str) -> np.ndarray:
         failed(label, f"expected a torch.Tensor, but got a {describe(out)}.",
                "convert with torch.from_numpy(...), or use torch functions throughout.")
     if expect == "float":
-        if isinstance(out, torch.Tensor) and out.numel() == 1:
-            out = out.item()
-        elif isinstance(out, np.ndarray) and out.size == 1:
-            out = out.item()
+        try:
+            if isinstance(out, torch.Tensor) and out.numel() == 1:
+                out = out.item()
+            elif isinstance(out, np.ndarray) and out.size == 1:
+                out = out.item()
+        except Exception:  # e.g. a tensor on the "meta" device has no value
+            pass
         if isinstance(out, bool) or not isinstance(out, numbers.Real):
             failed(label, f"expected a single number, but got {describe(out)} (on {case_text}).",
                    "reduce to one number, e.g. with .mean() or float(...).")
-        return np.asarray(float(out))
+        try:
+            return np.asarray(float(out))
+        except (OverflowError, ValueError, TypeError):  # e.g. an int too large for a float
+            failed(label, f"expected a single number, but got {describe(out)}, which is not a usable float "
+                          f"(on {case_text}).", "return a float of reasonable size.")
     try:
         arr = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
     except Exception:
@@ -186,6 +197,19 @@ def _compare(label, got: np.ndarray, want: np.ndarray, rtol, atol, case_text) ->
     return None
 
 
+def _matches(wrong: Callable, args: Sequence, got: np.ndarray, rtol: float, atol: float) -> bool:
+    """Whether ``got`` equals a known mistake's output on ``args``; a mistake that fails to run never matches.
+
+    Quiet on purpose: nothing is printed or recorded for grading here.
+    """
+    try:
+        w = wrong(*[_copy(a) for a in args])
+        w = w.detach().cpu().numpy() if isinstance(w, torch.Tensor) else np.asarray(w)
+        return w.shape == got.shape and bool(np.allclose(got, w, rtol=rtol, atol=atol))
+    except Exception:
+        return False
+
+
 def check_function(label: str, fn: Callable, *, reference: Callable, cases: Sequence[tuple],
                    expect: str = "array", rtol: float = 1e-5, atol: float = 1e-6,
                    mistakes: Sequence[tuple[Callable, str]] = (), hint: str | None = None,
@@ -204,20 +228,19 @@ def check_function(label: str, fn: Callable, *, reference: Callable, cases: Sequ
         if problem is None:
             continue
         for wrong, why in mistakes:
-            try:
-                w = _to_numpy(label, wrong(*[_copy(a) for a in args]), expect, "mistake")
-                if w.shape == got.shape and np.allclose(got, w, rtol=rtol, atol=atol):
-                    failed(label, problem, why)
-            except ExerciseFailed as exc:
-                if exc.label == label and "Hint: " + why in str(exc):
-                    raise
+            if _matches(wrong, args, got, rtol, atol):
+                failed(label, problem, why)
         failed(label, problem, hint)
     return passed(label, f"correct on all {len(cases)} test inputs.")
 
 
 def check_value(label: str, value, expected: float, *, rtol: float = 1e-3, atol: float = 0.0,
-                mistakes: Sequence[tuple[float, str]] = (), hint: str | None = None, what: str = "the answer") -> Result:
-    """Check a numeric answer against ``expected``; ``mistakes`` pairs (known wrong value, hint)."""
+                mistakes: Sequence[tuple[float, str]] = (), hint: str | None = None, what: str = "the answer",
+                reveal: bool = False) -> Result:
+    """Check a numeric answer against ``expected``; ``mistakes`` pairs (known wrong value, hint).
+
+    A wrong answer is told whether it is too high or too low; ``reveal=True`` also shows the expected value.
+    """
     if value is None:
         failed(label, f"{what} is None.", "assign your number to the variable before checking it.")
     if callable(value):
@@ -228,7 +251,11 @@ def check_value(label: str, value, expected: float, *, rtol: float = 1e-3, atol:
         failed(label, f"{what} is {g}; expected a finite number.", hint)
     if np.isclose(g, expected, rtol=rtol, atol=atol):
         return passed(label, f"{what} = {g:.6g} is right.")
+    # Say which way it is off, not the answer itself (unless asked): the learner still has to find it.
+    direction = "too high" if g > expected else "too low"
+    verdict = f"{what} = {g:.6g} is not right " + (
+        f"(expected {expected:.6g})." if reveal else f"(it is {direction}).")
     for wrong, why in mistakes:
         if np.isclose(g, wrong, rtol=rtol, atol=atol):
-            failed(label, f"{what} = {g:.6g} is not right (expected {expected:.6g}).", why)
-    failed(label, f"{what} = {g:.6g} is not right (expected {expected:.6g}).", hint)
+            failed(label, verdict, why)
+    failed(label, verdict, hint)

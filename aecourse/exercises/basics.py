@@ -1,11 +1,11 @@
-"""Checkers for the first chapter: measuring reconstruction error, and the identity trap."""
+"""Checkers on the basics: reconstruction error, the identity trap, counting parameters."""
 from __future__ import annotations
 
 import numpy as np
 
-from ._core import check_function, checker, failed, passed, _call, _to_numpy
+from ._core import _call, _to_numpy, check_function, check_value, checker, failed, passed
 
-__all__ = ["check_reconstruction_mse", "check_identity_weights"]
+__all__ = ["check_reconstruction_mse", "check_identity_weights", "check_parameter_count"]
 
 
 def _reference_mse(X, X_hat):
@@ -79,3 +79,22 @@ def check_identity_weights(fn):
                    "and read them back, so that W_dec @ W_enc is the n x n identity.")
     return passed(label, "W_dec @ W_enc = I: this overcomplete linear autoencoder reconstructs every input "
                          "perfectly, and has learned nothing about the data.")
+
+
+def _count_parameters(sizes):
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+@checker("ex-param-count", kind="value", example=lambda: _count_parameters((64, 32, 2, 32, 64)))
+def check_parameter_count(value):
+    """The number of trainable parameters of a 64-32-2-32-64 fully connected autoencoder."""
+    sizes = (64, 32, 2, 32, 64)
+    right = _count_parameters(sizes)
+    weights_only = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    encoder_only = _count_parameters(sizes[:3])
+    return check_value(
+        "ex-param-count", value, right, rtol=0, atol=0.5, what="the parameter count",
+        mistakes=[(weights_only, "every nn.Linear(n_in, n_out) also has n_out biases."),
+                  (encoder_only, "that is the encoder alone; the decoder has its own weights.")],
+        hint="add n_in * n_out + n_out for each of the four Linear layers.",
+    )

@@ -1,0 +1,55 @@
+# Two entry points for a fresh machine (see README.md):
+#   make book   install everything into .venv and build the website into _build/html
+#   make test   install, then run every test: unit tests, every notebook under nbval, the book build
+#               with warnings as errors, and the site checks (offline assets, links, a headless browser)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Quiet progress bars in executed notebooks and logs.
+export AECOURSE_QUIET := 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install book unit nbval site browser-deps test clean student bench
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# -W -n --keep-going: a notebook that raises, a broken reference or any Sphinx warning fails the build.
+book: install
+	rm -rf _build/html _build/.doctrees
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python tools/check_site.py _build/html
+
+unit: install
+	$(BIN)/python -m pytest tests --ignore=tests/site -q -n 2
+
+# Each notebook stays on one worker (--dist loadfile): its cells share one kernel.
+nbval: install
+	$(BIN)/python -m pytest --nbval-lax book -q -n 2 --dist loadfile
+
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	  else echo "The browser test needs Debian's chromium: sudo apt-get install -y chromium"; exit 1; fi; }
+
+site: install browser-deps
+	$(BIN)/python -m pytest tests/site -q
+
+test: unit nbval book site
+
+student: install
+	$(BIN)/python -m aecourse.instructor student book --out student
+
+bench: install
+	$(BIN)/python bench/chapters.py
+
+clean:
+	rm -rf _build student graded

@@ -1,0 +1,90 @@
+"""Static checks of the built website: no asset from an http(s) host, and every internal link resolves.
+
+  python tools/check_site.py _build/html
+
+Exit status 1 on any problem. The browser-level checks live in tests/site/.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+ASSET_ATTRS = {"script": "src", "img": "src", "link": "href", "iframe": "src", "source": "src", "video": "src",
+               "audio": "src", "embed": "src"}
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.assets: list[tuple[str, str]] = []
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("name"):
+            self.ids.add(a["name"])
+        attr = ASSET_ATTRS.get(tag)
+        if attr and a.get(attr):
+            # <link rel="canonical"> etc. are not loaded; stylesheets, icons, preloads are.
+            if tag == "link" and not re.search(r"stylesheet|icon|preload|modulepreload|manifest", a.get("rel") or ""):
+                pass
+            else:
+                self.assets.append((tag, a[attr]))
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+
+
+def check(site: Path) -> list[str]:
+    problems: list[str] = []
+    pages = sorted(site.rglob("*.html"))
+    if not pages:
+        return [f"no HTML pages under {site}; build the book first (make book)"]
+    parsed = {}
+    for page in pages:
+        c = _Collector()
+        c.feed(page.read_text(encoding="utf-8", errors="replace"))
+        parsed[page] = c
+    for page, c in parsed.items():
+        rel = page.relative_to(site)
+        for tag, url in c.assets:
+            if re.match(r"^(https?:)?//", url):
+                problems.append(f"{rel}: <{tag}> loads {url} from the network")
+            elif not url.startswith(("data:", "#")):
+                target = (page.parent / unquote(urlparse(url).path)).resolve()
+                if not target.exists():
+                    problems.append(f"{rel}: <{tag}> asset {url} does not exist")
+        for url in c.links:
+            u = urlparse(url)
+            if u.scheme or url.startswith(("//", "mailto:", "javascript:")):
+                continue
+            target = page if not u.path else (page.parent / unquote(u.path)).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                problems.append(f"{rel}: broken link {url}")
+                continue
+            if u.fragment and target.suffix == ".html":
+                ids = parsed[target].ids if target in parsed else set()
+                if unquote(u.fragment) not in ids:
+                    problems.append(f"{rel}: link {url} points at a missing anchor")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    site = Path(argv[1] if len(argv) > 1 else "_build/html")
+    problems = check(site)
+    for p in problems:
+        print(p)
+    n = len(list(site.rglob("*.html")))
+    print(f"checked {n} pages: {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
