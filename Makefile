@@ -41,6 +41,7 @@ browser-deps:
 	  else echo "The browser test needs Debian's chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
 site: install browser-deps
+	$(BIN)/linkchecker --no-status --no-warnings _build/html/index.html
 	$(BIN)/python -m pytest tests/site -q
 
 test: unit nbval book site

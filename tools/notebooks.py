@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 
 
+# A first code cell holding only one of these is a placeholder for the setup cell (see CONTRIBUTING.md).
+PLACEHOLDERS = {"# setup", "#setup", ""}
+
+
 def setup_source(root: Path = ROOT) -> str:
     cfg = yaml.safe_load((root / "_config.yml").read_text())
     url, ref = cfg["repository"]["url"], cfg["repository"]["branch"]
@@ -54,11 +58,17 @@ def sync(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     cell = first_code_cell(nb)
     src = setup_source()
-    if cell is None or "aecourse.setup(" not in cell.source:
+    if cell is not None and cell.source.strip().lower() in PLACEHOLDERS:
+        cell.source = src
+    elif cell is None or "aecourse.setup(" not in cell.source:
         nb.cells.insert(next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells)),
                         nbformat.v4.new_code_cell(src))
     else:
         cell.source = src
+    # Drop leftover placeholders (a placeholder that sat after an already stamped setup cell).
+    setup_cell = first_code_cell(nb)
+    nb.cells = [c for c in nb.cells if c is setup_cell or c.cell_type != "code"
+                or c.source.strip().lower() not in PLACEHOLDERS - {""}]
     for c in nb.cells:
         if c.cell_type == "code":
             c.outputs, c.execution_count = [], None
