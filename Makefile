@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export AECOURSE_QUIET := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install book unit nbval site browser-deps test clean student bench
+.PHONY: install book unit nbval student-check site browser-deps test clean student bench
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ book: install
 	$(BIN)/python tools/check_site.py _build/html
 
 unit: install
-	$(BIN)/python -m pytest tests --ignore=tests/site -q -n 2
+	$(BIN)/python -m pytest tests --ignore=tests/site -q -n 2 -m "not book"
+
+# Every chapter's generated student copy, executed: it may fail only at its exercise stubs.
+student-check: install
+	$(BIN)/python -m pytest tests/test_instructor.py -q -n 2 -m book
 
 # Each notebook stays on one worker (--dist loadfile): its cells share one kernel.
 nbval: install
@@ -44,7 +48,7 @@ site: install browser-deps
 	$(BIN)/linkchecker --no-status --no-warnings _build/html/index.html
 	$(BIN)/python -m pytest tests/site -q
 
-test: unit nbval book site
+test: unit nbval student-check book site
 
 student: install
 	$(BIN)/python -m aecourse.instructor student book --out student

@@ -7,10 +7,13 @@ scikit-learn's verbs), ``metrics``, ``plotting``, ``utils`` (seeds, devices, sho
 """
 from .data import corrupt, digits_matrix, load_digits, make_gaussian_clouds, make_s_curve, make_swiss_roll
 from .decomposition import PCA, Autoencoder
+from .linear import LinearAutoencoder
 from .metrics import mse, principal_angles, psnr
 from .models import MLPAutoencoder, init_weights, mlp
+from .neuron import layer_gradient_norms, train_neuron
 from .train import History, reconstruction_loss, to_tensor, train
 from .utils import configure_cpu, describe_device, get_device, glue, in_colab, set_seed, setup, show_source
+from .vae import VAE, elbo_loss
 
 __version__ = "0.1.0"
 

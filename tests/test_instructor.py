@@ -5,7 +5,7 @@ text survives in the student copy and nothing else changes; the student copy, ex
 stubs; the grader reports pass, fail with the checker's message, not reached, and survives a kernel that dies
 and a cell that runs past the time limit. Then every chapter in book/: its student copy keeps no solution
 code, and each coding exercise has a registered checker. Executing every chapter's student copy takes as long
-as running the book; it runs when ``AECOURSE_RUN_STUDENT_COPIES=1``.
+as running the book; it is marked ``book`` and runs in ``make student-check`` (part of ``make test``).
 """
 import ast
 import csv
@@ -446,8 +446,7 @@ def test_the_static_check_finds_a_name_defined_only_in_a_solution():
     assert names_used_from_solutions(nb) == [(len(nb.cells) - 1, "_copy_block")]
 
 
-@pytest.mark.skipif(os.environ.get("AECOURSE_RUN_STUDENT_COPIES") != "1",
-                    reason="runs every chapter's student copy; set AECOURSE_RUN_STUDENT_COPIES=1")
+@pytest.mark.book
 @pytest.mark.parametrize("path", BOOK, ids=lambda p: p.stem)
 def test_book_student_copy_executed_fails_only_at_its_stubs(path):
     student = instructor.student_notebook(read(path), name=path.name)
