@@ -135,22 +135,36 @@ def corrupt(X, kind: str = "gaussian", level: float = 0.2, seed: int | None = 0,
       - ``"salt_pepper"``: set a random fraction ``level`` of the entries to 0 or 1, with equal odds.
 
     ``X`` may be a numpy array (seeded by ``seed``) or a torch tensor (drawn from ``generator`` if given,
-    else from a generator seeded by ``seed``); the result has the same type, dtype and device, and ``X``
-    itself is never modified.
+    else from a generator seeded by ``seed``); ``seed=None`` gives fresh randomness on every call. The
+    result has the same type, dtype and device, and ``X`` itself is never modified.
     """
     check_choice(kind, "kind", CORRUPTIONS)
     level = check_positive(level, "level", allow_zero=True)
     if kind != "gaussian" and level > 1:
         raise ValueError(f"level={level} is a fraction of entries for kind={kind!r}; expected 0 <= level <= 1.")
     if isinstance(X, torch.Tensor):
+        if not X.is_floating_point():
+            raise TypeError(f"X has dtype {X.dtype}; corrupt needs a floating-point tensor, e.g. X.float().")
         if generator is None:
-            generator = torch.Generator(device=X.device).manual_seed(0 if seed is None else seed)
+            generator = _generator(seed, X.device)
         return _corrupt_torch(X, kind, level, generator)
     if not isinstance(X, np.ndarray):
         raise TypeError(f"X of type {type(X).__name__} is not supported; pass a numpy array or torch tensor.")
-    t = torch.from_numpy(np.array(X, dtype=np.float32, copy=True))
-    g = torch.Generator().manual_seed(0 if seed is None else seed)
-    return _corrupt_torch(t, kind, level, g).numpy().astype(X.dtype if X.dtype.kind == "f" else np.float32)
+    # Work in float64 for float64 input, so untouched entries come back exactly.
+    dtype = np.float64 if X.dtype == np.float64 else np.float32
+    t = torch.from_numpy(np.array(X, dtype=dtype, copy=True))
+    return _corrupt_torch(t, kind, level, _generator(seed, "cpu")).numpy().astype(
+        X.dtype if X.dtype.kind == "f" else np.float32)
+
+
+def _generator(seed: int | None, device) -> torch.Generator:
+    """A generator seeded with ``seed``; ``seed=None`` means fresh, non-reproducible randomness."""
+    g = torch.Generator(device=device)
+    if seed is None:
+        g.seed()
+    else:
+        g.manual_seed(seed)
+    return g
 
 
 def _corrupt_torch(x: torch.Tensor, kind: str, level: float, g: torch.Generator) -> torch.Tensor:
