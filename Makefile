@@ -29,7 +29,7 @@ book: install
 	$(BIN)/python tools/check_site.py _build/html
 
 unit: install
-	$(BIN)/python -m pytest tests --ignore=tests/site -q -n 2 -m "not book"
+	$(BIN)/python -m pytest tests --ignore=tests/website -q -n 2 -m "not book"
 
 # Every chapter's generated student copy, executed: it may fail only at its exercise stubs.
 student-check: install
@@ -46,7 +46,7 @@ browser-deps:
 
 site: install browser-deps
 	$(BIN)/linkchecker --no-status --no-warnings _build/html/index.html
-	$(BIN)/python -m pytest tests/site -q
+	$(BIN)/python -m pytest tests/website -q
 
 test: unit nbval student-check book site
 

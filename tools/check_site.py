@@ -42,7 +42,9 @@ class _Collector(HTMLParser):
 
 def check(site: Path) -> list[str]:
     problems: list[str] = []
-    pages = sorted(site.rglob("*.html"))
+    site = site.resolve()
+    # Theme template fragments under _static are not pages.
+    pages = sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
     if not pages:
         return [f"no HTML pages under {site}; build the book first (make book)"]
     parsed = {}

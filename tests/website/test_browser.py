@@ -14,8 +14,11 @@ CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
 ALLOWED = [
     # sphinx-thebe and the book theme both declare this global on pages with launch buttons.
     re.compile(r"THEBE_JS_URL.*(already been declared|Identifier)"),
-    # The ipywidgets HTML manager 1.0.6 probes for MathJax 2's API; the site uses MathJax 3.
-    re.compile(r"Hub\.Queue|MathJax\.Hub"),
+    # The ipywidgets HTML manager 1.0.6 calls MathJax 2's MathJax.Hub.Queue; the site uses MathJax 3,
+    # which has no Hub, so the call fails after the widgets have rendered.
+    re.compile(r"Hub\.Queue|MathJax\.Hub|reading 'Queue'"),
+    # pydata-sphinx-theme reads the reader's saved light/dark choice; a fresh browser has none.
+    re.compile(r"Got invalid theme mode: \. Resetting to auto"),
     # The widget manager's icon fonts are not vendored; widgets render without their icons.
     re.compile(r"\.(woff2?|ttf|eot)\b.*(404|Failed to load)|Failed to load resource.*404"),
 ]

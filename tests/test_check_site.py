@@ -1,0 +1,28 @@
+"""The static site check finds network assets, missing files, broken links and missing anchors."""
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("check_site", ROOT / "tools" / "check_site.py")
+check_site = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check_site)
+
+
+def test_clean_site_passes(tmp_path):
+    (tmp_path / "a.html").write_text('<h1 id="top">A</h1><a href="b.html#sec">b</a><script src="x.js"></script>')
+    (tmp_path / "b.html").write_text('<h2 id="sec">B</h2><a href="a.html">a</a><a href="https://example.org">ext</a>')
+    (tmp_path / "x.js").write_text("")
+    assert check_site.check(tmp_path) == []
+
+
+def test_problems_are_reported(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<script src="https://cdn.example.org/m.js"></script><img src="//host/i.png">'
+        '<link rel="stylesheet" href="missing.css"><a href="nowhere.html">x</a><a href="b.html#gone">y</a>')
+    (tmp_path / "b.html").write_text('<p id="here">B</p>')
+    found = "\n".join(check_site.check(tmp_path))
+    assert "loads https://cdn.example.org/m.js from the network" in found
+    assert "loads //host/i.png from the network" in found
+    assert "missing.css does not exist" in found
+    assert "broken link nowhere.html" in found
+    assert "b.html#gone points at a missing anchor" in found
