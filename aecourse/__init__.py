@@ -18,7 +18,8 @@ from .vae import VAE, elbo_loss
 __version__ = "0.1.0"
 
 __all__ = [
-    "PCA", "Autoencoder", "MLPAutoencoder", "History", "mlp", "init_weights", "train", "reconstruction_loss",
+    "PCA", "Autoencoder", "LinearAutoencoder", "MLPAutoencoder", "VAE", "elbo_loss", "train_neuron",
+    "layer_gradient_norms", "History", "mlp", "init_weights", "train", "reconstruction_loss",
     "to_tensor", "load_digits", "digits_matrix", "make_swiss_roll", "make_s_curve", "make_gaussian_clouds",
     "corrupt", "mse", "psnr", "principal_angles", "set_seed", "get_device", "describe_device", "configure_cpu",
     "in_colab", "show_source", "setup", "glue", "__version__",
