@@ -78,6 +78,10 @@ def test_page_loads_offline_and_renders(page_path, server, browser):
 
     stem = Path(page_path).stem
     if stem in CHAPTERS:
+        # Every figure has a text alternative (its caption), never just a file name.
+        no_alt = page.evaluate("""() => [...document.images]
+            .filter(i => !i.alt || /_images\\/|\\.png$/.test(i.alt)).map(i => i.getAttribute('src'))""")
+        assert not no_alt, f"{page_path}: figures without alt text: {no_alt[:3]}"
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{stem}.png"), full_page=False)
     context.close()
