@@ -129,7 +129,7 @@ def fit_denoiser(X, corrupt=None, *, width: int = 256, epochs: int = 150, batch_
     n = X.shape[1]
     # Seed the weights without disturbing the caller's global generator.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU stream only, where the layers are built
         model = mlp((n, width, n), activation, out_activation)               # x (B, n) -> x_hat (B, n)
     if device is None:
         from .utils import get_device

@@ -134,7 +134,7 @@ class MLPAutoencoder(nn.Module):
             # Constructing layers draws from torch's global generator; fork it so the caller's stream
             # is left untouched and the same seed always gives the same weights.
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+                torch.default_generator.manual_seed(seed)  # CPU only: torch.manual_seed would also reseed CUDA
                 self._build(n_features, n_components, hidden, activation, out_activation)
         else:
             self._build(n_features, n_components, hidden, activation, out_activation)

@@ -160,7 +160,7 @@ def pretrain(
         enc_act = code_activation if i == len(sizes) - 1 else activation
         dec_act = out_activation if i == 0 else activation
         with torch.random.fork_rng(devices=[]):  # seeded weights, caller's generator untouched
-            torch.manual_seed(seed + i)
+            torch.default_generator.manual_seed(seed + i)  # CPU only, so the CUDA stream is untouched too
             layer = _LayerAutoencoder(widths[i], widths[i + 1], enc_act, dec_act)
         init_weights(layer, init, seed=seed + i)
         layer.to(device)
@@ -225,7 +225,7 @@ def pretrained_classifier(stack: PretrainedStack, n_classes: int, seed: int = 0)
         if stack.encoder_activation(i) not in _LINEAR:
             layers.append(_act(stack.encoder_activation(i)))
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         head = nn.Linear(stack.sizes[-1], n_classes)
     return nn.Sequential(*layers, head.to(stack.encoders[0].weight.device))
 
@@ -240,7 +240,7 @@ def mlp_classifier(n_features: int, hidden: Sequence[int], n_classes: int, *, ac
     n_classes = check_int(n_classes, "n_classes", low=2, hint="a classifier needs at least two classes")
     hidden = _check_sizes(hidden, "hidden")
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         model = mlp((n_features, *hidden, n_classes), activation)
     return init_weights(model, init, seed=seed)
 

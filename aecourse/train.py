@@ -138,7 +138,8 @@ def train(
     target : what the model should output for each row; default ``X`` itself (an autoencoder). Labels work
         too (with a cross-entropy ``loss_fn``).
     corrupt : ``(kind, level)`` or ``f(x, generator)``: corrupts each input batch, never the target
-        (a denoising autoencoder, Vincent et al. 2008).
+        (a denoising autoencoder, Vincent et al. 2008). The generator lives on the data's device, so a
+        custom ``f`` must draw there: ``torch.randn(x.shape, generator=g, device=x.device)``.
     scheduler : an optional learning-rate scheduler, stepped once per epoch.
     X_val, target_val : optional held-out data; its loss (without corruption) is recorded per epoch.
     seed : seeds the shuffling and the corruption noise.

@@ -149,7 +149,7 @@ class VAE(nn.Module):
         self.likelihood, self.seed = likelihood, seed
         with torch.random.fork_rng(devices=[]):  # same seed, same weights; the caller's stream is untouched
             if seed is not None:
-                torch.manual_seed(seed)
+                torch.default_generator.manual_seed(seed)  # CPU only: CUDA's stream is not forked
             # The body ends with the activation; one linear head gives mean and log-variance together.
             self.encoder = nn.Sequential(mlp((n_features, *hidden), activation, out_activation=activation))
             self.head = nn.Linear(hidden[-1], 2 * n_components)                       # (B, h) -> (B, 2p)

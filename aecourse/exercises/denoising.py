@@ -63,7 +63,7 @@ def _example_loss(model, x, sigma, seed):
 
 def _loss_cases():
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+        torch.default_generator.manual_seed(0)
         lin = nn.Linear(4, 4)
         net = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 6), nn.Sigmoid())
         x1, x2 = torch.rand(5, 4), torch.rand(7, 6)
