@@ -257,9 +257,13 @@ def pairwise_distances(X, Y=None) -> np.ndarray:
         raise ValueError(f"Y has {Y.shape[1]} features but X has {X.shape[1]}; both need the same columns.")
     m = X.mean(axis=0)
     Xc, Yc = X - m, Y - m
-    sq = (Xc * Xc).sum(1)[:, None] + (Yc * Yc).sum(1)[None, :] - 2.0 * Xc @ Yc.T   # (N, M)
+    norms = (Xc * Xc).sum(1)[:, None] + (Yc * Yc).sum(1)[None, :]                  # (N, M)
+    sq = norms - 2.0 * Xc @ Yc.T                                                    # (N, M)
+    # Identical rows must give exactly 0, not the rounding residue of the expansion (a few ulps of the
+    # norms): anything below 1e-12 of the norms is that residue.
+    sq[sq <= 1e-12 * norms] = 0.0
     if Y is X:
-        np.fill_diagonal(sq, 0.0)  # exact zeros, not the ~1e-8 that the expansion's rounding leaves
+        np.fill_diagonal(sq, 0.0)
     return np.sqrt(np.maximum(sq, 0.0))
 
 
