@@ -1,7 +1,7 @@
 """aecourse: the small PyTorch library behind the executable autoencoder course.
 
 Modules: ``data`` (bundled and generated data sets, corruptions), ``models`` (fully connected
-autoencoders), ``train`` (the training loop), ``decomposition`` (PCA and autoencoder reducers with
+autoencoders), ``train`` (the training loop), ``optim`` (FlatAdam, the loop's default optimiser), ``decomposition`` (PCA and autoencoder reducers with
 scikit-learn's verbs), ``metrics``, ``plotting``, ``utils`` (seeds, devices, showing source) and
 ``exercises`` (the checkers).
 """
@@ -10,6 +10,7 @@ from .decomposition import PCA, Autoencoder
 from .linear import LinearAutoencoder
 from .metrics import mse, principal_angles, psnr
 from .models import MLPAutoencoder, init_weights, mlp
+from .optim import FlatAdam
 from .neuron import layer_gradient_norms, train_neuron
 from .train import History, reconstruction_loss, to_tensor, train
 from .utils import configure_cpu, describe_device, get_device, glue, in_colab, set_seed, setup, show_source
@@ -18,7 +19,7 @@ from .vae import VAE, elbo_loss
 __version__ = "0.1.0"
 
 __all__ = [
-    "PCA", "Autoencoder", "LinearAutoencoder", "MLPAutoencoder", "VAE", "elbo_loss", "train_neuron",
+    "PCA", "Autoencoder", "FlatAdam", "LinearAutoencoder", "MLPAutoencoder", "VAE", "elbo_loss", "train_neuron",
     "layer_gradient_norms", "History", "mlp", "init_weights", "train", "reconstruction_loss",
     "to_tensor", "load_digits", "digits_matrix", "make_swiss_roll", "make_s_curve", "make_gaussian_clouds",
     "corrupt", "mse", "psnr", "principal_angles", "set_seed", "get_device", "describe_device", "configure_cpu",

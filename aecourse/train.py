@@ -20,6 +20,7 @@ from torch import nn
 
 from ._validation import as_2d_float, check_int
 from .data import corrupt as _corrupt
+from .optim import FlatAdam
 
 __all__ = ["History", "reconstruction_loss", "train", "to_tensor"]
 
@@ -78,20 +79,27 @@ def _make_corrupter(corrupt):
 
 
 def _default_optimizer(model: nn.Module, lr) -> torch.optim.Optimizer:
-    """Adam(lr), in torch's multi-tensor ("foreach") implementation whenever that is allowed.
+    """Adam(lr) over the trainable parameters: :class:`aecourse.optim.FlatAdam` whenever it applies.
 
-    On the CPU torch otherwise picks the implementation that loops over the parameters in Python, about ten
-    small tensor operations per parameter per step: for the 64-32-2 autoencoder the optimiser step is about
-    40% of a training step. The foreach implementation applies each operation to all parameters in one
-    call and does the same arithmetic in the same order, so the updates are bitwise identical
-    (tests/test_train_speed_semantics.py checks it) and the step takes about a sixth less time; on CUDA it
-    is already torch's default. (``fused=True`` is faster still but rounds differently, which would change
-    every chapter's trained models slightly.) A tensor ``lr`` needs the default implementation, so it
-    keeps it.
+    For the course's small networks the optimiser step is a large share of a training step, and nearly all
+    of it is fixed cost per tensor operation. FlatAdam keeps the parameters in one vector and runs each
+    line of the update as one operation, with the same arithmetic in the same order as
+    ``torch.optim.Adam(model.parameters(), lr)``: on the CPU the updates are bitwise identical
+    (tests/test_train_speed_semantics.py, tests/test_optim.py), and a step of the 64-32-2 autoencoder
+    takes about a third less time (bench/training_loop.py). Where FlatAdam does not apply (a tensor
+    ``lr``, parameters on several devices or of several dtypes) it is torch's multi-tensor ("foreach")
+    Adam, the same updates again.
     """
-    params = model.parameters()
+    params = [p for p in model.parameters() if p.requires_grad]
+    flat_ok = (
+        not isinstance(lr, torch.Tensor) and len(params) > 0
+        and all(p.device == params[0].device and p.dtype == params[0].dtype for p in params)
+        and params[0].dtype.is_floating_point
+    )
+    if flat_ok:
+        return FlatAdam(params, lr=lr)
     if isinstance(lr, torch.Tensor):
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr)  # a tensor lr needs the default implementation
     return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
@@ -132,8 +140,9 @@ def train(
     X : (n_samples, n_features) array or tensor: the inputs.
     epochs : passes over the data.
     batch_size : rows per step; ``None`` for full-batch gradient descent.
-    optimizer : a ``torch.optim`` optimiser over ``model.parameters()``; default Adam(lr) (its multi-tensor
-        implementation: the same updates as ``torch.optim.Adam(model.parameters(), lr)``, computed faster).
+    optimizer : a ``torch.optim`` optimiser over ``model.parameters()``; default Adam(lr) as
+        :class:`aecourse.optim.FlatAdam`: the same updates as ``torch.optim.Adam(model.parameters(), lr)``,
+        computed faster.
     loss_fn : ``loss_fn(model, x_in, target) -> scalar tensor``; default mean squared reconstruction error.
     target : what the model should output for each row; default ``X`` itself (an autoencoder). Labels work
         too (with a cross-entropy ``loss_fn``).

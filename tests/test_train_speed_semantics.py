@@ -1,7 +1,8 @@
 """The training loop's fast paths give exactly the results of the plain loop they replace.
 
 ``aecourse.train`` gathers each epoch's shuffled rows with ``index_select``, cuts the batches with one
-``split`` and builds its default Adam in the multi-tensor ("foreach") implementation. The reference here is
+``split`` and builds its default Adam as ``aecourse.FlatAdam`` (torch's multi-tensor "foreach" Adam where
+FlatAdam does not apply). The reference here is
 the plain loop written out by hand (advanced indexing ``X[perm]``, a slice per step, torch's default Adam
 for the CPU, the for-loop implementation); every comparison is bitwise (``==`` / ``torch.equal``).
 """
@@ -112,7 +113,7 @@ def test_integer_label_targets_are_gathered_like_indexing():
 
 @pytest.mark.parametrize("batch_size", [64, None])
 def test_default_optimizer_matches_torch_default_adam_bitwise(batch_size):
-    """optimizer=None (aecourse's foreach Adam) == torch.optim.Adam(params, lr) (for-loop on the CPU)."""
+    """optimizer=None (aecourse's FlatAdam) == torch.optim.Adam(params, lr) (for-loop on the CPU)."""
     X = _data()
     m_default, m_plain = _model(), _model()
     h_default = train(m_default, X, epochs=5, batch_size=batch_size, lr=3e-3, seed=4, progress=False)
@@ -141,12 +142,35 @@ def test_tensor_learning_rate_still_works_and_equals_float_lr():
     assert h_tensor.loss == pytest.approx(h_float.loss, rel=1e-6)
 
 
-def test_default_optimizer_is_adam_over_the_model_with_the_requested_settings():
+def test_default_optimizer_is_flat_adam_over_the_model_with_torch_adams_settings():
     from aecourse.train import _default_optimizer
 
     m = _model()
     opt, ref = _default_optimizer(m, 2e-3), torch.optim.Adam(m.parameters(), lr=2e-3)
-    assert type(opt) is torch.optim.Adam and opt.defaults["foreach"] is True
-    for key in ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "capturable", "differentiable"):
+    assert type(opt) is aecourse.FlatAdam
+    for key in ("lr", "betas", "eps", "weight_decay"):
         assert opt.defaults[key] == ref.defaults[key], key
     assert opt.param_groups[0]["params"] == list(m.parameters())
+
+
+def test_default_optimizer_skips_frozen_parameters_like_torch_adam():
+    X = _data()
+    m_default, m_plain = _model(), _model()
+    for m in (m_default, m_plain):
+        m.encoder[0].weight.requires_grad_(False)
+    h1 = train(m_default, X, epochs=3, batch_size=64, lr=3e-3, progress=False)
+    h2 = train(m_plain, X, epochs=3, batch_size=64, progress=False,
+               optimizer=torch.optim.Adam(m_plain.parameters(), lr=3e-3, foreach=False))
+    assert h1.loss == h2.loss
+    _assert_same_parameters(m_default, m_plain)
+    assert torch.equal(m_default.encoder[0].weight, _model().encoder[0].weight)
+
+
+def test_default_optimizer_falls_back_to_foreach_adam_where_flat_adam_does_not_apply():
+    from aecourse.train import _default_optimizer
+
+    mixed = _model()
+    mixed.decoder.double()  # two dtypes: no single flat buffer
+    opt = _default_optimizer(mixed, 1e-3)
+    assert type(opt) is torch.optim.Adam and opt.defaults["foreach"] is True
+    assert type(_default_optimizer(_model(), torch.tensor(1e-3))) is torch.optim.Adam
