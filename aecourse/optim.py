@@ -18,8 +18,9 @@ The update (Kingma & Ba 2015, Algorithm 1, with torch's L2 ``weight_decay``), fo
 
 Limits, each reported with an error rather than a silent difference: one parameter group; every
 parameter must get a gradient at every step (torch's Adam skips a parameter without one; freeze it with
-``requires_grad_(False)`` before building the optimiser instead); the parameters must stay where they are
-(build the optimiser after ``model.to(device)``); no saving or loading of the optimiser's state.
+``requires_grad_(False)`` before building the optimiser instead); all parameters on one device, of one
+dtype (moving the whole model later is fine: the next step links them to a new buffer); no saving or
+loading of the optimiser's state.
 """
 from __future__ import annotations
 
@@ -73,25 +74,36 @@ class FlatAdam(torch.optim.Optimizer):
                     "update it; pass only trainable parameters, e.g. "
                     "[p for p in model.parameters() if p.requires_grad]."
                 )
+        self._params = ps
+        self._sizes = [p.numel() for p in ps]
+        self._link()
+        self._grad = torch.zeros_like(self.flat_)        # (P,) gradients, gathered by one cat per step
+        self._exp_avg = torch.zeros_like(self.flat_)     # (P,) m: first-moment estimate
+        self._exp_avg_sq = torch.zeros_like(self.flat_)  # (P,) v: second-moment estimate
+        self._step = 0
+        self._built = True
+
+    def _link(self) -> None:
+        """Copy the parameters' values into a new flat buffer ``flat_`` and make each parameter a view of it."""
+        ps = self._params
+        for i, p in enumerate(ps):
             if p.device != ps[0].device or p.dtype != ps[0].dtype or not p.dtype.is_floating_point:
                 raise ValueError(
                     f"parameter {i} is {p.dtype} on {p.device} but parameter 0 is {ps[0].dtype} on "
                     f"{ps[0].device}; FlatAdam needs all parameters floating point, on one device, of one "
-                    "dtype. Move the model first (model.to(device, dtype)) or use torch.optim.Adam."
+                    "dtype. Move the whole model (model.to(device, dtype)) or use torch.optim.Adam."
                 )
-        self._params = ps
-        self._sizes = [p.numel() for p in ps]
+            if p.numel() != self._sizes[i]:
+                raise RuntimeError(
+                    f"parameter {i} now has {p.numel()} values but had {self._sizes[i]} when the optimiser "
+                    "was built; build a new optimiser for the changed model."
+                )
         self.flat_ = torch.empty(sum(self._sizes), dtype=ps[0].dtype, device=ps[0].device)  # (P,)
         with torch.no_grad():
             for p, view in zip(ps, self.flat_.split(self._sizes)):
                 view.copy_(p.reshape(-1))
                 p.data = view.view_as(p)  # the parameter now lives in flat_: one update moves them all
         self._addresses = [p.data_ptr() for p in ps]
-        self._grad = torch.zeros_like(self.flat_)     # (P,) gradients, gathered by one cat per step
-        self._exp_avg = torch.zeros_like(self.flat_)  # (P,) m: first-moment estimate
-        self._exp_avg_sq = torch.zeros_like(self.flat_)  # (P,) v: second-moment estimate
-        self._step = 0
-        self._built = True
 
     def add_param_group(self, param_group: dict) -> None:
         if self._built:
@@ -107,14 +119,14 @@ class FlatAdam(torch.optim.Optimizer):
             p.grad = None
 
     def _gather_grads(self) -> torch.Tensor:
+        if any(p.data_ptr() != a for p, a in zip(self._params, self._addresses)):
+            # The parameters were moved or replaced (model.to(device) after building the optimiser, as
+            # torch's optimisers allow): link them to a new buffer and bring the moments along.
+            self._link()
+            self._grad, self._exp_avg, self._exp_avg_sq = (
+                t.to(self.flat_) for t in (self._grad, self._exp_avg, self._exp_avg_sq))
         grads = []
-        for i, (p, address) in enumerate(zip(self._params, self._addresses)):
-            if p.data_ptr() != address:
-                raise RuntimeError(
-                    f"parameter {i} (shape {tuple(p.shape)}) no longer lives in FlatAdam's buffer: the model "
-                    "was moved (.to(), .cuda()) or its parameters replaced after the optimiser was built. "
-                    "Build the optimiser after moving the model."
-                )
+        for i, p in enumerate(self._params):
             if p.grad is None:
                 raise RuntimeError(
                     f"parameter {i} (shape {tuple(p.shape)}) has no gradient: the loss does not depend on it. "

@@ -128,15 +128,40 @@ def test_bad_parameter_sets():
         opt.add_param_group({"params": [b]})
 
 
-def test_missing_gradient_and_moved_parameter_are_reported():
+def test_missing_gradient_is_reported():
     a, b = _params()[:2]
     opt = FlatAdam([a, b])
     a.grad = torch.ones_like(a)
     with pytest.raises(RuntimeError, match=r"parameter 1 \(shape \(3,\)\) has no gradient"):
         opt.step()
+
+
+def test_parameters_moved_after_building_are_relinked_and_updates_stay_equal():
+    ref, flat = _params(), _params()
+    opt_ref, opt_flat = torch.optim.Adam(ref, lr=1e-2), FlatAdam(flat, lr=1e-2)
+    _run(opt_ref, ref, steps=5)
+    _run(opt_flat, flat, steps=5)
+    old_buffer = opt_flat.flat_
+    for p in ref + flat:
+        p.data = p.data.clone()  # what model.to(other device) does to each parameter
+    _run(opt_ref, ref, steps=5, seed=2)
+    _run(opt_flat, flat, steps=5, seed=2)
+    assert all(torch.equal(a, b) for a, b in zip(ref, flat))
+    assert opt_flat.flat_ is not old_buffer
+    assert all(p.untyped_storage().data_ptr() == opt_flat.flat_.untyped_storage().data_ptr() for p in flat)
+
+
+def test_parameters_changed_after_building_are_reported():
+    a, b = _params()[:2]
+    opt = FlatAdam([a, b])
+    a.grad, b.grad = torch.ones_like(a), torch.ones_like(b)
+    b.data = b.data.double()
     b.grad = torch.ones_like(b)
-    b.data = b.data.clone()  # what model.to(other device) does to each parameter
-    with pytest.raises(RuntimeError, match="parameter 1 .* no longer lives in FlatAdam's buffer"):
+    with pytest.raises(ValueError, match="parameter 1 is torch.float64 on cpu but parameter 0 is torch.float32"):
+        opt.step()
+    b.data = torch.zeros(5)
+    b.grad = torch.ones_like(b)
+    with pytest.raises(RuntimeError, match="parameter 1 now has 5 values but had 3"):
         opt.step()
 
 
