@@ -1,17 +1,17 @@
 """aecourse: the small PyTorch library behind the executable autoencoder course.
 
 Modules: ``data`` (bundled and generated data sets, corruptions), ``models`` (fully connected
-autoencoders), ``train`` (the training loop), ``optim`` (FlatAdam, the loop's default optimiser), ``decomposition`` (PCA and autoencoder reducers with
-scikit-learn's verbs), ``metrics``, ``plotting``, ``utils`` (seeds, devices, showing source) and
-``exercises`` (the checkers).
+autoencoders), ``train`` (the training loop), ``optim`` (FlatAdam, the loop's default optimiser),
+``decomposition`` (PCA and autoencoder reducers with scikit-learn's verbs), ``metrics``, ``plotting``,
+``utils`` (seeds, devices, showing source) and ``exercises`` (the checkers).
 """
 from .data import corrupt, digits_matrix, load_digits, make_gaussian_clouds, make_s_curve, make_swiss_roll
 from .decomposition import PCA, Autoencoder
 from .linear import LinearAutoencoder
 from .metrics import mse, principal_angles, psnr
 from .models import MLPAutoencoder, init_weights, mlp
-from .optim import FlatAdam
 from .neuron import layer_gradient_norms, train_neuron
+from .optim import FlatAdam
 from .train import History, reconstruction_loss, to_tensor, train
 from .utils import configure_cpu, describe_device, get_device, glue, in_colab, set_seed, setup, show_source
 from .vae import VAE, elbo_loss

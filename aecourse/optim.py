@@ -33,6 +33,16 @@ from ._validation import check_positive
 __all__ = ["FlatAdam"]
 
 
+def _mismatch(params) -> int | None:
+    """Index of the first parameter FlatAdam cannot share a buffer with (not floating point, or another
+    device or dtype than parameter 0); None when all can."""
+    ref = params[0]
+    for i, p in enumerate(params):
+        if p.device != ref.device or p.dtype != ref.dtype or not p.dtype.is_floating_point:
+            return i
+    return None
+
+
 class FlatAdam(torch.optim.Optimizer):
     """Adam over all parameters as one flat vector; the same updates as ``torch.optim.Adam``.
 
@@ -59,7 +69,6 @@ class FlatAdam(torch.optim.Optimizer):
                 or not all(isinstance(b, numbers.Real) and 0.0 <= b < 1.0 for b in betas)):
             raise ValueError(f"betas={betas!r} must be two numbers in [0, 1), e.g. (0.9, 0.999).")
         betas = (float(betas[0]), float(betas[1]))
-        self._built = False
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
         if len(self.param_groups) != 1:
             raise ValueError(
@@ -81,18 +90,18 @@ class FlatAdam(torch.optim.Optimizer):
         self._exp_avg = torch.zeros_like(self.flat_)     # (P,) m: first-moment estimate
         self._exp_avg_sq = torch.zeros_like(self.flat_)  # (P,) v: second-moment estimate
         self._step = 0
-        self._built = True
 
     def _link(self) -> None:
         """Copy the parameters' values into a new flat buffer ``flat_`` and make each parameter a view of it."""
         ps = self._params
+        i = _mismatch(ps)
+        if i is not None:
+            raise ValueError(
+                f"parameter {i} is {ps[i].dtype} on {ps[i].device} but parameter 0 is {ps[0].dtype} on "
+                f"{ps[0].device}; FlatAdam needs all parameters floating point, on one device, of one "
+                "dtype. Move the whole model (model.to(device, dtype)) or use torch.optim.Adam."
+            )
         for i, p in enumerate(ps):
-            if p.device != ps[0].device or p.dtype != ps[0].dtype or not p.dtype.is_floating_point:
-                raise ValueError(
-                    f"parameter {i} is {p.dtype} on {p.device} but parameter 0 is {ps[0].dtype} on "
-                    f"{ps[0].device}; FlatAdam needs all parameters floating point, on one device, of one "
-                    "dtype. Move the whole model (model.to(device, dtype)) or use torch.optim.Adam."
-                )
             if p.numel() != self._sizes[i]:
                 raise RuntimeError(
                     f"parameter {i} now has {p.numel()} values but had {self._sizes[i]} when the optimiser "
@@ -106,7 +115,7 @@ class FlatAdam(torch.optim.Optimizer):
         self._addresses = [p.data_ptr() for p in ps]
 
     def add_param_group(self, param_group: dict) -> None:
-        if self._built:
+        if hasattr(self, "flat_"):  # built: torch's __init__ adds the one group before flat_ exists
             raise RuntimeError(
                 "FlatAdam holds one parameter group fixed at construction; build a new optimiser over all "
                 "parameters instead of adding a group, or use torch.optim.Adam."

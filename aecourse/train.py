@@ -20,7 +20,7 @@ from torch import nn
 
 from ._validation import as_2d_float, check_int
 from .data import corrupt as _corrupt
-from .optim import FlatAdam
+from .optim import FlatAdam, _mismatch
 
 __all__ = ["History", "reconstruction_loss", "train", "to_tensor"]
 
@@ -91,12 +91,7 @@ def _default_optimizer(model: nn.Module, lr) -> torch.optim.Optimizer:
     Adam, the same updates again.
     """
     params = [p for p in model.parameters() if p.requires_grad]
-    flat_ok = (
-        not isinstance(lr, torch.Tensor) and len(params) > 0
-        and all(p.device == params[0].device and p.dtype == params[0].dtype for p in params)
-        and params[0].dtype.is_floating_point
-    )
-    if flat_ok:
+    if params and not isinstance(lr, torch.Tensor) and _mismatch(params) is None:
         return FlatAdam(params, lr=lr)
     if isinstance(lr, torch.Tensor):
         return torch.optim.Adam(params, lr=lr)  # a tensor lr needs the default implementation
