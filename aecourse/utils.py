@@ -81,11 +81,39 @@ def show_source(obj):
     return Code(inspect.getsource(obj), language="python")
 
 
+# matplotlib's built-in backends that draw only to files (rcsetup.non_interactive_bk before 3.9).
+_OFFSCREEN_BACKENDS = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
+
+
+def inline_figures() -> bool:
+    """In a Jupyter kernel, make sure figures are shown inline; return True when they will be.
+
+    A kernel started with ``MPLBACKEND=Agg`` in its environment (common on servers and CI images) draws
+    every figure off screen and shows nothing, so a book built there would have no figures at all. Only a
+    non-interactive backend is replaced; a backend the reader chose (``%matplotlib widget``) is kept.
+    Outside a kernel (a plain script) nothing changes.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False
+    import matplotlib
+
+    if matplotlib.get_backend().lower() in _OFFSCREEN_BACKENDS:
+        shell.run_line_magic("matplotlib", "inline")
+    return True
+
+
 def setup(seed: int = 0, device: str | None = None) -> torch.device:
     """What every chapter's first cell does: fast CPU settings, seeds, device choice, one line of report.
 
-    Returns the device to put models and tensors on (CUDA when present, unless ``device='cpu'``).
+    Returns the device to put models and tensors on (CUDA when present, unless ``device='cpu'``). In a
+    Jupyter kernel it also makes figures show inline whatever ``MPLBACKEND`` the kernel inherited.
     """
+    inline_figures()
     configure_cpu()
     set_seed(seed)
     dev = get_device(device)

@@ -1,5 +1,6 @@
 """The static site check finds network assets, missing files, broken links and missing anchors."""
 import importlib.util
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,3 +27,30 @@ def test_problems_are_reported(tmp_path):
     assert "missing.css does not exist" in found
     assert "broken link nowhere.html" in found
     assert "b.html#gone points at a missing anchor" in found
+
+
+def _notebook(path, sources):
+    cells = [{"cell_type": "code", "source": s, "metadata": {}, "outputs": [], "execution_count": None}
+             for s in sources]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+def test_plotting_cells_counts_top_level_show_only(tmp_path):
+    nb = tmp_path / "ch.ipynb"
+    _notebook(nb, ["plt.plot([1])\nplt.show()", "def cb(k):\n    plt.plot([k])\n    plt.show()",
+                   "x = 1", ["fig, ax = plt.subplots()\n", "plt.show()\n"],
+                   "interact(cb, k=(0, 3))\nplt.show()"])
+    assert check_site.plotting_cells(nb) == 2
+
+
+def test_missing_figures_are_reported(tmp_path):
+    root, site = tmp_path / "repo", tmp_path / "site"
+    (root / "book").mkdir(parents=True)
+    (site / "book").mkdir(parents=True)
+    _notebook(root / "book" / "ch.ipynb", ["plt.show()", "plt.show()"])
+    page = site / "book" / "ch.html"
+    page.write_text('<img src="../_images/a.png"><img src="../_static/logo.png">')
+    found = check_site.figure_problems(site, root)
+    assert len(found) == 1 and "1 figures on the page" in found[0] and "2 plotting cells" in found[0]
+    page.write_text('<img src="../_images/a.png"><img src="../_images/b.png">')
+    assert check_site.figure_problems(site, root) == []

@@ -1,11 +1,13 @@
-"""Static checks of the built website: no asset from an http(s) host, and every internal link resolves.
+"""Static checks of the built website: no asset from an http(s) host, every internal link resolves, and
+every chapter page shows at least one figure per plotting cell of its notebook.
 
   python tools/check_site.py _build/html
 
-Exit status 1 on any problem. The browser-level checks live in tests/site/.
+Exit status 1 on any problem. The browser-level checks live in tests/website/.
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 from html.parser import HTMLParser
@@ -22,6 +24,7 @@ class _Collector(HTMLParser):
         self.assets: list[tuple[str, str]] = []
         self.links: list[str] = []
         self.ids: set[str] = set()
+        self.output_images = 0
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -29,6 +32,9 @@ class _Collector(HTMLParser):
             self.ids.add(a["id"])
         if tag == "a" and a.get("name"):
             self.ids.add(a["name"])
+        # Figures a notebook's code drew: myst-nb writes cell outputs' images to _images/.
+        if tag == "img" and "_images/" in (a.get("src") or ""):
+            self.output_images += 1
         attr = ASSET_ATTRS.get(tag)
         if attr and a.get(attr):
             # <link rel="canonical"> etc. are not loaded; stylesheets, icons, preloads are.
@@ -78,9 +84,46 @@ def check(site: Path) -> list[str]:
     return problems
 
 
+# A plotting cell shows its figure with a top-level plt.show() (the book's convention, CONTRIBUTING.md).
+# A widget cell (ipywidgets' interact) draws into the widget's output, which the page holds as widget
+# state, not as an image; its callback's plt.show() is indented anyway.
+PLOT_CALL = re.compile(r"(?m)^plt\.show\(\)")
+WIDGET_CALL = re.compile(r"\binteract(ive)?(_manual)?\(")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def plotting_cells(notebook: Path) -> int:
+    """How many code cells of a notebook show a figure with a top-level ``plt.show()``."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+               for c in nb["cells"] if c["cell_type"] == "code"]
+    return sum(1 for s in sources if PLOT_CALL.search(s) and not WIDGET_CALL.search(s))
+
+
+def figure_problems(site: Path, root: Path = ROOT) -> list[str]:
+    """A chapter page with fewer output images than its notebook has plotting cells lost figures.
+
+    This is what a kernel with a non-interactive matplotlib backend (``MPLBACKEND=Agg``) does to a build:
+    every cell runs, nothing fails, and no figure reaches the page.
+    """
+    problems = []
+    for notebook in sorted((root / "book").glob("*.ipynb")):
+        page = site / "book" / f"{notebook.stem}.html"
+        if not page.exists():
+            continue  # not in this build (the link and toc checks cover missing pages)
+        c = _Collector()
+        c.feed(page.read_text(encoding="utf-8", errors="replace"))
+        expected = plotting_cells(notebook)
+        if c.output_images < expected:
+            problems.append(f"{page.relative_to(site)}: {c.output_images} figures on the page, but "
+                            f"{notebook.relative_to(root)} has {expected} plotting cells (was the kernel's "
+                            "matplotlib backend non-interactive, e.g. MPLBACKEND=Agg?)")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     site = Path(argv[1] if len(argv) > 1 else "_build/html")
-    problems = check(site)
+    problems = check(site) + figure_problems(site)
     for p in problems:
         print(p)
     n = len(list(site.rglob("*.html")))

@@ -5,6 +5,7 @@ skip, when either is missing.
 """
 import functools
 import http.server
+import importlib.util
 import shutil
 import threading
 from pathlib import Path
@@ -14,6 +15,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
+
+_spec = importlib.util.spec_from_file_location("check_site", ROOT / "tools" / "check_site.py")
+_check_site = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_check_site)
+plotting_cells = _check_site.plotting_cells
 
 
 def chromium_path() -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SHOTS, SITE
+from .conftest import ROOT, SHOTS, SITE, plotting_cells
 
 PAGES = sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")
                if not p.relative_to(SITE).as_posix().startswith(("_", "genindex", "search")))
@@ -85,6 +85,11 @@ def test_page_loads_offline_and_renders(page_path, server, browser):
             .filter(i => !i.closest('.jupyter-widgets, .widget-output'))
             .filter(i => !i.alt || /_images\\/|\\.png$/.test(i.alt)).map(i => (i.getAttribute('src') || '').slice(0, 80))""")
         assert not no_alt, f"{page_path}: figures without alt text: {no_alt[:3]}"
+        # ... and the alt-text check above is not vacuous: the figures are there, as many as the chapter draws.
+        shown = page.evaluate("""() => [...document.images]
+            .filter(i => (i.getAttribute('src') || '').includes('_images/') && i.naturalWidth > 0).length""")
+        expected = plotting_cells(ROOT / "book" / f"{stem}.ipynb")
+        assert shown >= expected, f"{page_path}: {shown} figures rendered, the notebook has {expected} plotting cells"
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{stem}.png"), full_page=False)
     context.close()
