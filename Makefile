@@ -25,9 +25,12 @@ install: $(STAMP)
 # -W -n --keep-going: a notebook that raises, a broken reference or any Sphinx warning fails the build.
 # MPLBACKEND=Agg on purpose: the kernels inherit it, as on many servers, and the site check then proves
 # that every chapter still shows all its figures (aecourse.setup switches a kernel to inline figures).
+# Two editions from one execution: the English build runs every notebook into the execution cache
+# (emptied first, so nothing stale is reused) and the Korean build (_build/html/ko) reads it.
 book: install
-	rm -rf _build/html _build/.doctrees
+	rm -rf _build/html _build/.doctrees _build/.jupyter_cache _build/ko
 	MPLBACKEND=Agg $(BIN)/jupyter-book build . -W -n --keep-going
+	MPLBACKEND=Agg $(BIN)/python tools/i18n.py build
 	$(BIN)/python tools/check_site.py _build/html
 
 unit: install

@@ -54,3 +54,6 @@ def test_missing_figures_are_reported(tmp_path):
     assert len(found) == 1 and "1 figures on the page" in found[0] and "2 plotting cells" in found[0]
     page.write_text('<img src="../_images/a.png"><img src="../_images/b.png">')
     assert check_site.figure_problems(site, root) == []
+    (site / "ko" / "book").mkdir(parents=True)
+    (site / "ko" / "book" / "ch.html").write_text('<img src="../_images/a.png">')
+    assert ["ko/book/ch.html" in p for p in check_site.figure_problems(site, root)] == [True]

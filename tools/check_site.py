@@ -103,12 +103,15 @@ def plotting_cells(notebook: Path) -> int:
 def figure_problems(site: Path, root: Path = ROOT) -> list[str]:
     """A chapter page with fewer output images than its notebook has plotting cells lost figures.
 
+    Every edition is checked: the site root and each folder holding a translated book (ko/).
+
     This is what a kernel with a non-interactive matplotlib backend (``MPLBACKEND=Agg``) does to a build:
     every cell runs, nothing fails, and no figure reaches the page.
     """
     problems = []
-    for notebook in sorted((root / "book").glob("*.ipynb")):
-        page = site / "book" / f"{notebook.stem}.html"
+    editions = [site] + [d for d in sorted(site.iterdir()) if d.is_dir() and (d / "book").is_dir()]
+    for notebook, edition in ((n, e) for n in sorted((root / "book").glob("*.ipynb")) for e in editions):
+        page = edition / "book" / f"{notebook.stem}.html"
         if not page.exists():
             continue  # not in this build (the link and toc checks cover missing pages)
         c = _Collector()

@@ -10,6 +10,14 @@ from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 
+TEXT = {
+    "en": "Executed top to bottom in {s:.1f} s on the machine that built this page (CPU, fresh kernel); "
+          "see the run-time table in the appendix.",
+    "ko": "이 페이지를 빌드한 컴퓨터에서 처음부터 끝까지 {s:.1f}초 만에 실행되었습니다(CPU, 새 커널). "
+          "부록의 실행 시간 표를 참고하세요.",
+}
+
+
 class RuntimeBadge(SphinxPostTransform):
     default_priority = 900
 
@@ -23,10 +31,7 @@ class RuntimeBadge(SphinxPostTransform):
         if not sections:
             return
         para = nodes.paragraph(classes=["aecourse-runtime"])
-        para += nodes.emphasis(
-            text=f"Executed top to bottom in {data['runtime']:.1f} s on the machine that built this page "
-                 f"(CPU, fresh kernel); see the run-time table in the appendix."
-        )
+        para += nodes.emphasis(text=TEXT.get(self.config.language, TEXT["en"]).format(s=data["runtime"]))
         sections[0].insert(1, para)
 
 
