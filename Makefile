@@ -57,6 +57,7 @@ test: unit nbval student-check book site
 
 student: install
 	$(BIN)/python -m aecourse.instructor student book --out student
+	$(BIN)/python -m aecourse.instructor student locales/ko/book --out student/ko
 
 bench: install
 	$(BIN)/python bench/chapters.py
