@@ -488,8 +488,8 @@ def _draw_aggregate(model: VAE, x: torch.Tensor, n: int, g: torch.Generator) -> 
 def aggregate_kl(model: VAE, X, n_samples: int = 10000, seed: int = 0) -> float:
     """Monte-Carlo estimate of KL(q(z) || p(z)) in nats, q the aggregate posterior over the rows of ``X``:
     the mean of log q(z) - log p(z) over ``n_samples`` draws z ~ q(z). 0 when the codes of the data, taken
-    together, fill the prior exactly; it can only be smaller than the mean rate (the KL terms of the ELBO),
-    which also counts the information each code carries about its own image."""
+    together, fill the prior exactly. It is smaller than the mean rate (the KL terms of the ELBO), which
+    is the mutual information between x and z plus this KL (Hoffman & Johnson 2016)."""
     _check_vae(model)
     n_samples = check_int(n_samples, "n_samples", low=1)
     x = _as_input(model, X)
