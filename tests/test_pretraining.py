@@ -259,11 +259,12 @@ def test_bad_data_and_classifier_arguments():
 
 def test_checkers_are_registered():
     reg = load_all()
-    for label in ("ex-stack-clean-codes", "ex-stack-unroll", "ex-stack-balanced-subset"):
+    for label in ("ex-stack-clean-codes", "ex-stack-unroll", "ex-stack-balanced-subset", "ex-stack-gain"):
         assert reg[label]["module"] == checks.__name__
 
 
-@pytest.mark.parametrize("label", ["ex-stack-clean-codes", "ex-stack-unroll", "ex-stack-balanced-subset"])
+@pytest.mark.parametrize("label", ["ex-stack-clean-codes", "ex-stack-unroll", "ex-stack-balanced-subset",
+                                   "ex-stack-gain"])
 def test_checker_accepts_its_example(label, capsys):
     entry = load_all()[label]
     assert entry["check"](entry["example"]()).passed
@@ -361,3 +362,30 @@ def _global_state(y, n, seed):
 def test_balanced_subset_checker_names_the_mistake(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
         checks.check_balanced_subset(wrong)
+
+
+# ------------------------------------------------------------------------------ gain with its error
+
+def test_gain_checker_reference_is_a_paired_standard_error():
+    """Against scipy: the paired t statistic is the mean difference over its standard error."""
+    from scipy import stats
+
+    for a, b in checks._gain_cases():
+        gain, se = checks._reference_gain(a, b)
+        assert gain == pytest.approx(np.mean(a) - np.mean(b))
+        assert gain / se == pytest.approx(stats.ttest_rel(a, b).statistic)
+    assert checks.check_gain_and_error(lambda a, b: checks._reference_gain(a, b)).passed
+    assert checks.check_gain_and_error(lambda a, b: [float(np.mean(a - b)),
+                                                     float(np.std(a - b, ddof=1) / np.sqrt(len(a)))]).passed
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda a, b: (a.mean() - b.mean(), np.hypot(a.std(ddof=1), b.std(ddof=1)) / np.sqrt(len(a))), "paired"),
+    (lambda a, b: ((a - b).mean(), (a - b).std() / np.sqrt(len(a))), "ddof=1"),
+    (lambda a, b: ((a - b).mean(), (a - b).std(ddof=1)), "sqrt\\(S\\)"),
+    (lambda a, b: ((b - a).mean(), (a - b).std(ddof=1) / np.sqrt(len(a))), "sign is flipped"),
+    (lambda a, b: (a - b).mean(), "shape"),
+])
+def test_gain_checker_names_the_mistake(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        checks.check_gain_and_error(wrong)

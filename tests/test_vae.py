@@ -276,3 +276,198 @@ def test_log_mean_exp_checker_rejects_mistakes(wrong, hint):
 def test_bits_checker_rejects_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
         checks.check_bits_per_dim(wrong)
+
+
+# ------------------------------------------------- the grid: trapezoidal rule and the true posterior
+
+def _linear_gaussian_vae(p=2, n=6, std=1.0, seed=0):
+    """A VAE whose decoder is affine (no activation) with a Gaussian likelihood: x = W z + b + N(0, std^2 I).
+    Then p(x) and p(z|x) are Gaussian in closed form (Bishop 2006, section 2.3.3): an independent reference."""
+    model = V.VAE(n, p, hidden=(4,), activation=None, likelihood="gaussian", decoder_std=std, seed=seed)
+    with torch.no_grad():
+        for m in model.decoder:
+            m.weight.mul_(0.8)
+    lin = [m for m in model.decoder if isinstance(m, torch.nn.Linear)]
+    W = (lin[1].weight @ lin[0].weight).double()                        # (n, p)
+    b = (lin[1].weight @ lin[0].bias + lin[1].bias).double()            # (n,)
+    return model, W.detach(), b.detach()
+
+
+def test_grid_log_likelihood_matches_the_linear_gaussian_closed_form():
+    model, W, b = _linear_gaussian_vae()
+    x = torch.randn(5, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    ref = D.MultivariateNormal(b, W @ W.T + torch.eye(6, dtype=torch.float64)).log_prob(x).numpy()
+    ours = V.grid_log_likelihood(model, x.float(), n_grid=241, limit=7.0)
+    assert np.allclose(ours, ref, atol=1e-3), (ours, ref)
+
+
+def test_grid_log_likelihood_is_the_trapezoidal_rule_on_its_nodes():
+    """On a coarse 1-d grid the rules differ: the library must equal numpy's trapezoid on the same nodes,
+    with the integrand computed independently by torch.distributions."""
+    model = V.VAE(5, 1, hidden=(3,), seed=2)
+    x = (torch.rand(3, 5, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    nodes = np.linspace(-2.0, 2.0, 5)
+    with torch.no_grad():
+        logits = model.decoder(torch.as_tensor(nodes, dtype=torch.float32)[:, None])      # (5, n)
+        log_joint = (D.Bernoulli(logits=logits.double()[:, None]).log_prob(x.double()[None]).sum(-1)
+                     + D.Normal(0.0, 1.0).log_prob(torch.as_tensor(nodes))[:, None]).numpy()  # (nodes, N)
+    ref = np.log(np.trapezoid(np.exp(log_joint), nodes, axis=0))
+    ours = V.grid_log_likelihood(model, x, n_grid=5, limit=2.0)
+    assert np.allclose(ours, ref, atol=1e-9)
+    plain_sum = np.log(np.exp(log_joint).sum(0) * (nodes[1] - nodes[0]))   # every node weighted alike
+    assert not np.allclose(ours, plain_sum, atol=1e-4)
+
+
+def test_grid_log_posterior_matches_the_linear_gaussian_posterior():
+    model, W, b = _linear_gaussian_vae()
+    x = torch.randn(3, 6, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    z, log_w, log_post = V.grid_log_posterior(model, x.float(), n_grid=161, limit=6.0)
+    assert z.shape == (161 ** 2, 2) and log_w.shape == (161 ** 2,) and log_post.shape == (3, 161 ** 2)
+    assert np.allclose(np.exp(log_w + log_post).sum(1), 1.0, atol=1e-10)
+    S = torch.linalg.inv(torch.eye(2, dtype=torch.float64) + W.T @ W)                   # std = 1
+    for i in range(3):
+        m = S @ W.T @ (x[i] - b)
+        ref = D.MultivariateNormal(m, S).log_prob(torch.as_tensor(z)).numpy()
+        near = ref > ref.max() - 8.0                                    # where the posterior has its mass
+        assert np.allclose(log_post[i][near], ref[near], atol=1e-3)
+
+
+def test_grid_rejects_large_latents_and_bad_grids():
+    with pytest.raises(ValueError, match="n_components=3"):
+        V.grid_log_posterior(V.VAE(64, 3), np.zeros((2, 64)))
+    with pytest.raises(ValueError, match="n_grid=1"):
+        V.grid_log_likelihood(V.VAE(64, 2), np.zeros((2, 64)), n_grid=1)
+    with pytest.raises(ValueError, match="limit=0"):
+        V.grid_log_posterior(V.VAE(64, 2), np.zeros((2, 64)), limit=0)
+
+
+# --------------------------------------------------------- rate, distortion, units, beta
+
+def test_rate_and_distortion_add_up_to_minus_the_elbo(trained_vae2, binary_digits):
+    _, X_test = binary_digits
+    rate, distortion = V.rate_distortion(trained_vae2, X_test, n_samples=50, seed=3)
+    x = torch.as_tensor(X_test)
+    with torch.no_grad():
+        elbo = V.elbo(trained_vae2, x, n_samples=50, seed=3).double().numpy()
+        mu, logvar = trained_vae2.encode(x)
+    ref_rate = D.kl_divergence(D.Normal(mu, (0.5 * logvar).exp()), D.Normal(0.0, 1.0)).sum(-1).numpy()
+    assert rate.shape == distortion.shape == (len(X_test),)
+    assert np.allclose(rate, ref_rate, atol=1e-4) and (distortion > 0).all()
+    assert np.allclose(rate + distortion, -elbo, atol=1e-4)
+    units = V.unit_rates(trained_vae2, X_test)
+    assert units.shape == (2,) and (units >= 0).all() and units.sum() == pytest.approx(rate.mean(), abs=1e-4)
+
+
+def test_activity_and_active_units(trained_vae2, binary_digits):
+    _, X_test = binary_digits
+    with torch.no_grad():
+        mu, _ = trained_vae2.encode(torch.as_tensor(X_test))
+    activity = V.latent_activity(trained_vae2, X_test)
+    assert np.allclose(activity, np.var(mu.numpy().astype(np.float64), axis=0, ddof=1), rtol=1e-5)
+    assert V.active_units(trained_vae2, X_test) == int((activity > 0.01).sum()) == 2
+    assert V.active_units(trained_vae2, X_test, threshold=1e9) == 0
+    # a unit whose mean ignores the input is inactive, and its rate is its constant cost
+    collapsed = V.VAE(64, 2, hidden=(32,), seed=0)
+    collapsed.load_state_dict(trained_vae2.state_dict())
+    with torch.no_grad():
+        collapsed.head.weight[0].zero_()                                # mu_1 = bias: the same for every x
+    assert V.active_units(collapsed, X_test) == 1 and V.latent_activity(collapsed, X_test)[0] == 0
+    with pytest.raises(ValueError, match="threshold=-1"):
+        V.active_units(trained_vae2, X_test, threshold=-1)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        V.latent_activity(trained_vae2, X_test[:1])
+
+
+def test_beta_loss():
+    x = (torch.rand(6, 64, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    a, b, c = (V.VAE(64, 3, hidden=(16,), seed=7) for _ in range(3))   # same weights, same noise streams
+    assert torch.equal(V.elbo_loss(a, x, x), V.beta_vae_loss(1.0)(b, x, x))
+    # with the same draw: loss(beta) = -recon + beta * KL, so loss(3) - loss(1) = 2 KL
+    recon, kl = V._elbo_terms(c, x, seed=None)
+    a2, b2 = (V.VAE(64, 3, hidden=(16,), seed=7) for _ in range(2))
+    l1, l3 = V.elbo_loss(a2, x, x), V.beta_vae_loss(3.0)(b2, x, x)
+    assert torch.allclose(l3 - l1, 2 * kl.mean(), atol=1e-5)
+    assert torch.allclose(l1, -(recon - kl).mean(), atol=1e-5)
+    assert V.beta_vae_loss(4.0).beta == 4.0 and V.beta_vae_loss(0).beta == 0.0
+    with pytest.raises(ValueError, match="beta=-1"):
+        V.beta_vae_loss(-1)
+
+
+def test_large_beta_collapses_the_posterior(binary_digits):
+    """With a large beta every unit's rate goes to 0: the decoder ignores z (posterior collapse)."""
+    X, _ = binary_digits
+    model = V.VAE(64, 3, hidden=(32,), seed=0)
+    aecourse.train(model, X, epochs=80, batch_size=None, lr=1e-2, loss_fn=V.beta_vae_loss(20.0), progress=False)
+    assert V.active_units(model, X) == 0 and V.unit_rates(model, X).max() < 0.02
+
+
+# ----------------------------------------------------------------------- the aggregate posterior
+
+def test_aggregate_log_density_matches_a_torch_mixture(trained_vae2, binary_digits):
+    X, _ = binary_digits
+    with torch.no_grad():
+        mu, logvar = (t.double() for t in trained_vae2.encode(torch.as_tensor(X)))
+    mixture = D.MixtureSameFamily(D.Categorical(torch.ones(len(mu), dtype=torch.float64)),
+                                  D.Independent(D.Normal(mu, (0.5 * logvar).exp()), 1))
+    z = 2 * torch.randn(300, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    ours = V.aggregate_log_density(trained_vae2, X, z.numpy(), batch_size=77)
+    assert ours.shape == (300,) and np.allclose(ours, mixture.log_prob(z).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="n_components=2"):
+        V.aggregate_log_density(trained_vae2, X, np.zeros((3, 5)))
+
+
+def _prior_encoder(p=1, shift=0.0, logvar=0.0):
+    """A VAE whose encoder ignores x: q(z|x) = N(shift, exp(logvar)) for every input."""
+    model = V.VAE(64, p, hidden=(8,), seed=0)
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias[:p] = shift
+        model.head.bias[p:] = logvar
+    return model
+
+
+def test_aggregate_kl_and_holes_against_closed_forms(binary_digits):
+    X, _ = binary_digits
+    # q(z|x) = p(z) for every x: the aggregate posterior is the prior, no holes
+    prior_like = _prior_encoder(p=2)
+    assert V.aggregate_kl(prior_like, X, n_samples=2000, seed=0) == pytest.approx(0.0, abs=1e-9)
+    assert V.prior_hole_fraction(prior_like, X, n_samples=2000, seed=0) == 0.0
+    # q(z|x) = N(m, s^2) for every x (1-d): KL(N(m, s^2) || N(0, 1)) in closed form, and the holes are the
+    # prior mass where N(z; m, s^2) < 0.1 N(z; 0, 1), an interval computed with scipy
+    from scipy.stats import norm
+    m, s = 1.5, 0.5
+    shifted = _prior_encoder(p=1, shift=m, logvar=2 * math.log(s))
+    kl_exact = 0.5 * (m ** 2 + s ** 2 - 1 - 2 * math.log(s))
+    assert V.aggregate_kl(shifted, X, n_samples=20000, seed=1) == pytest.approx(kl_exact, abs=0.03)
+    zz = np.linspace(-8, 8, 160001)
+    inside = norm.logpdf(zz, m, s) >= math.log(0.1) + norm.logpdf(zz)     # one interval where q >= p / 10
+    lo, hi = zz[inside].min(), zz[inside].max()
+    holes_exact = 1 - (norm.cdf(hi) - norm.cdf(lo))
+    assert V.prior_hole_fraction(shifted, X, n_samples=20000, seed=2) == pytest.approx(holes_exact, abs=0.01)
+
+
+def test_aggregate_kl_is_below_the_mean_rate(trained_vae2, binary_digits):
+    """E_x KL(q(z|x) || p) = I(x; z) + KL(q(z) || p) (Hoffman & Johnson 2016): the aggregate KL is smaller."""
+    X, _ = binary_digits
+    agg = V.aggregate_kl(trained_vae2, X, n_samples=5000, seed=0)
+    assert 0 < agg < V.rate_distortion(trained_vae2, X)[0].mean()
+    with pytest.raises(ValueError, match="ratio=0"):
+        V.prior_hole_fraction(trained_vae2, X, ratio=0)
+
+
+def test_active_units_checker():
+    assert checks.check_active_units(lambda mu, t: int((np.var(mu, axis=0, ddof=1) > t).sum())).passed
+    # ddof 0 is accepted too: the cases keep every variance far from the threshold
+    assert checks.check_active_units(lambda mu, t: int((np.var(mu, axis=0) > t).sum())).passed
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda mu, t: int((np.std(mu, axis=0) > t).sum()), "standard deviation"),
+    (lambda mu, t: int((np.var(mu, axis=1) > t).sum()), "axis 0"),
+    (lambda mu, t: int((np.abs(mu.mean(0)) > t).sum()), "CHANGES"),
+    (lambda mu, t: int((np.var(mu, axis=0) <= t).sum()), "inactive"),
+    (lambda mu, t: np.var(mu, axis=0) > t, "single number"),
+])
+def test_active_units_checker_names_the_mistake(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        checks.check_active_units(wrong)

@@ -1,14 +1,16 @@
 """Checkers for generative models and density estimation: the Gaussian KL of a VAE, the importance-weighted
-estimate from log-weights, and a reconstruction loss converted to bits per dimension."""
+estimate from log-weights, a reconstruction loss converted to bits per dimension, and the count of a VAE's
+active latent units."""
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from ._core import check_function, check_value, checker
 
-__all__ = ["check_gaussian_kl", "check_log_mean_exp", "check_bits_per_dim"]
+__all__ = ["check_gaussian_kl", "check_log_mean_exp", "check_bits_per_dim", "check_active_units"]
 
 
 # ------------------------------------------------------------------------------------------ Gaussian KL
@@ -129,4 +131,53 @@ def check_bits_per_dim(value):
                         "per dimension."),
         ],
         hint="-log p(x|z) = -(20 ln 0.8 + 44 ln 0.9) nats; bits per dimension = nats / (64 ln 2).",
+    )
+
+
+# ------------------------------------------------------------------------------------- active units
+
+def _reference_active(mu, threshold):
+    mu = np.asarray(mu, dtype=np.float64)
+    return np.asarray(float((mu.var(axis=0, ddof=1) > threshold).sum()))
+
+
+def _example_active(mu, threshold):
+    return int((np.var(mu, axis=0, ddof=1) > threshold).sum())
+
+
+def _active_cases():
+    """Posterior means (N, p) whose columns have variances far from the threshold (so that N - 1 or N in the
+    variance does not matter), with one column that is constant but far from 0 and one whose standard
+    deviation is above the threshold while its variance is below."""
+    rng = np.random.default_rng(5)
+    sds = np.array([1.0, 0.5, 0.05, 0.0, 0.3, 0.001, 0.8])   # variances 1, 0.25, 0.0025, 0, 0.09, 1e-6, 0.64
+    mu1 = rng.standard_normal((200, 7)) * sds + np.array([0.0, 1.0, -0.5, 2.0, 0.0, 3.0, -1.0])
+    mu2 = rng.standard_normal((50, 3)) * np.array([0.02, 2.0, 0.0]) + 1.5
+    mu3 = rng.standard_normal((40, 8)) * np.array([1.0, 0.2, 0.2, 0.6, 0.01, 0.0, 0.7, 0.1])
+    return [(mu1, 0.01), (mu2, 0.01), (mu3, 0.1)]
+
+
+@checker("ex-generative-active-units", example=lambda: _example_active)
+def check_active_units(fn):
+    """``fn(mu, threshold)`` with posterior means mu (N, p) -> how many of the p units have a variance across
+    the N inputs above ``threshold``: the active units of Burda, Grosse & Salakhutdinov (2016)."""
+    return check_function(
+        "ex-generative-active-units", fn, reference=_reference_active, cases=_active_cases(), expect="float",
+        rtol=0, atol=1e-9,
+        case_names=["200 inputs, 7 units, threshold 0.01", "50 inputs, 3 units, threshold 0.01",
+                    "40 inputs, 8 units, threshold 0.1"],
+        mistakes=[
+            (lambda mu, t: float((np.std(mu, axis=0) > t).sum()),
+             "you compared the standard deviation with the threshold; the criterion is the VARIANCE of the "
+             "posterior mean, Cov_x(E_q[z_j]), above 0.01."),
+            (lambda mu, t: float((np.var(mu, axis=1) > t).sum()),
+             "you took the variance across the units of each input (axis 1); take it across the inputs, "
+             "one number per unit (axis 0)."),
+            (lambda mu, t: float((np.abs(np.mean(mu, axis=0)) > t).sum()),
+             "a unit is active when its posterior mean CHANGES with the input, not when the mean is far "
+             "from 0: a constant mean of 2 carries no information about x."),
+            (lambda mu, t: float((np.var(mu, axis=0) <= t).sum()),
+             "you counted the inactive units; count those whose variance is ABOVE the threshold."),
+        ],
+        hint="np.var(mu, axis=0) gives one variance per unit; count how many exceed threshold.",
     )

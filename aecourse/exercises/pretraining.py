@@ -1,12 +1,13 @@
 """Checkers on greedy layer-wise pretraining: the clean codes each layer trains on, the forward pass of the
-unrolled deep autoencoder, and the balanced labelled subset of a few-label experiment."""
+unrolled deep autoencoder, the balanced labelled subset of a few-label experiment, and the gain of one
+method over another with its standard error over paired seeds."""
 from __future__ import annotations
 
 import numpy as np
 
 from ._core import _call, _to_numpy, check_function, checker, failed, passed
 
-__all__ = ["check_clean_codes", "check_unrolled_forward", "check_balanced_subset"]
+__all__ = ["check_clean_codes", "check_unrolled_forward", "check_balanced_subset", "check_gain_and_error"]
 
 
 def _sigmoid(z):
@@ -241,3 +242,55 @@ def check_balanced_subset(fn):
                "draw at random with rng = np.random.default_rng(seed): taking the first n of each class "
                "picks the same examples whatever the seed, so the error bars over seeds would be meaningless.")
     return passed(label, "balanced, without repeats, and reproducible for a seed: a fair labelled subset.")
+
+
+# ------------------------------------------------------------------------------------ gain with error
+
+def _reference_gain(acc_a, acc_b):
+    d = np.asarray(acc_a, dtype=np.float64) - np.asarray(acc_b, dtype=np.float64)   # (S,) paired by seed
+    return np.array([d.mean(), d.std(ddof=1) / np.sqrt(len(d))])
+
+
+def _example_gain(acc_a, acc_b):
+    diff = np.asarray(acc_a) - np.asarray(acc_b)
+    return diff.mean(), diff.std(ddof=1) / np.sqrt(len(diff))
+
+
+def _gain_cases():
+    # Seed s gives both methods the same labelled subset, so their accuracies move together: the paired
+    # error is much smaller than the unpaired one on these inputs.
+    a1, b1 = np.array([0.84, 0.88, 0.81, 0.86, 0.83]), np.array([0.73, 0.79, 0.69, 0.76, 0.72])
+    a2, b2 = np.array([0.95, 0.96, 0.955, 0.962]), np.array([0.87, 0.88, 0.861, 0.874])
+    a3, b3 = np.array([0.6, 0.7, 0.65]), np.array([0.62, 0.64, 0.70])
+    return [(a1, b1), (a2, b2), (a3, b3)]
+
+
+def _unpaired(acc_a, acc_b):
+    a, b = np.asarray(acc_a), np.asarray(acc_b)
+    return np.array([a.mean() - b.mean(), np.hypot(a.std(ddof=1), b.std(ddof=1)) / np.sqrt(len(a))])
+
+
+@checker("ex-stack-gain", example=lambda: _example_gain)
+def check_gain_and_error(fn):
+    """``fn(acc_a, acc_b)`` with per-seed accuracies (S,) of two methods, paired by seed -> (gain, standard
+    error): the mean of the per-seed differences a - b and its standard error."""
+    d = lambda a, b: np.asarray(a) - np.asarray(b)   # noqa: E731
+    return check_function(
+        "ex-stack-gain", fn, reference=_reference_gain, cases=_gain_cases(), expect="array", rtol=1e-6,
+        atol=1e-9, case_names=["5 seeds", "4 seeds", "3 seeds, b sometimes better"],
+        mistakes=[
+            (_unpaired,
+             "that is the unpaired error, sqrt(s_a^2 + s_b^2) / sqrt(S). Seed s gives both networks the same "
+             "labelled subset, so take the difference seed by seed first and use the spread of those "
+             "differences: the subset's difficulty cancels."),
+            (lambda a, b: np.array([d(a, b).mean(), d(a, b).std(ddof=0) / np.sqrt(len(a))]),
+             "use the sample standard deviation (ddof=1): the mean of the differences is estimated from the "
+             "same few seeds."),
+            (lambda a, b: np.array([d(a, b).mean(), d(a, b).std(ddof=1)]),
+             "that is the spread of the per-seed differences; the standard error of their MEAN divides it "
+             "by sqrt(S)."),
+            (lambda a, b: np.array([-d(a, b).mean(), d(a, b).std(ddof=1) / np.sqrt(len(a))]),
+             "the sign is flipped: the gain of a over b is mean(a - b)."),
+        ],
+        hint="diff = acc_a - acc_b (one number per seed); return diff.mean(), diff.std(ddof=1) / sqrt(len(diff)).",
+    )
