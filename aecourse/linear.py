@@ -6,13 +6,17 @@ Holds :class:`LinearAutoencoder` (a reducer with PCA's verbs, trained by full-ba
 
 The facts behind it:
 
-- Baldi & Hornik (1989): with squared error, every minimum of a linear autoencoder x -> B A x has B A equal
-  to the orthogonal projector onto the top-p principal subspace; A and B themselves are fixed only up to an
-  invertible p x p matrix C (A -> C^-1 A, B -> B C), and every other critical point is a saddle.
+- Baldi & Hornik (1989): with squared error, at every critical point of a linear autoencoder x -> B A x
+  (full-rank weights, invertible covariance C) B A is an orthogonal projector that commutes with C, hence
+  the projector onto p eigenvectors of C. Every minimum projects onto the top-p principal subspace; A and B
+  themselves are fixed only up to an invertible p x p matrix G (A -> G^-1 A, B -> B G); every other
+  critical point is a saddle.
 - Eckart & Young (1936): no rank-p reconstruction does better than the sum of the discarded covariance
   eigenvalues.
-- Kunin, Bloom, Goeva & Seed (2019): adding L2 weight decay lambda makes the optimum symmetric (A = B^T) and
-  puts the left singular vectors of B on the principal axes, with squared singular values 1 - lambda / l_i.
+- Kunin, Bloom, Goeva & Seed (2019): with L2 weight decay lambda > 0 every critical point is symmetric
+  (A = B^T); for lambda below the p-th eigenvalue the minimum keeps all p directions, with the left singular
+  vectors of B on the principal axes and squared singular values 1 - lambda / l_i. The rotation of the code
+  (B -> B O, O orthogonal) is still free: weight decay fixes the singular vectors, not the columns.
 """
 from __future__ import annotations
 
@@ -153,8 +157,9 @@ class LinearAutoencoder(_Reducer):
 
     Why these defaults: the loss is nearly flat along rotations of the subspace (a rotation by theta from
     axis p towards axis p+1 costs only (l_p - l_{p+1}) sin^2 theta), so first-order methods reach a low loss
-    long before the right subspace. L-BFGS (Liu & Nocedal 1989) estimates curvature from successive
-    full-batch gradients and takes long steps along those flat directions; float64 keeps the tiny loss
+    long before the right subspace. L-BFGS (Liu & Nocedal 1989) keeps the last 20 pairs (step, change of
+    the full-batch gradient over that step), estimates the inverse curvature from them and takes long
+    steps along those flat directions; float64 keeps the tiny loss
     differences that steer the subspace above rounding error; stopping on the gradient (``tol``), not on the
     change of the loss, avoids stopping in the flat region. The mean is subtracted in closed form and the
     start is balanced (see :class:`LinearAE`), because learning the mean through a bias and an unbalanced
@@ -241,8 +246,9 @@ class LinearAutoencoder(_Reducer):
         x = torch.as_tensor(X - mean, dtype=torch.float64, device=device)               # (N, n)
         # With squared error a linear autoencoder sees the data only through their second moments:
         # (1/N) sum ||x - M x||^2 = tr(C) - 2 tr(M C) + tr(M C M^T), with M = W_dec W_enc and
-        # C = X^T X / N. So training costs O(p n^2) per step whatever N is, and the optimum can only
-        # depend on C (Baldi & Hornik 1989): its eigenvectors, PCA's axes. float64 matters here twice:
+        # C = X^T X / N. So training costs O(p n^2) per step whatever N is. (That alone does not make the
+        # answer PCA's: the critical points do. There M is a projector that commutes with C, so it
+        # projects onto eigenvectors of C; Baldi & Hornik 1989.) float64 matters here twice:
         # the three terms cancel more and more as p grows, and the loss differences that steer the
         # subspace are ~1e-5 of the loss (a 1 degree turn of the p=2 digits subspace costs 8e-6).
         C = x.T @ x / n_samples                                                          # (n, n)
@@ -275,8 +281,8 @@ class LinearAutoencoder(_Reducer):
             return loss
 
         if self.solver == "lbfgs":
-            # One iteration per call, so that history and callbacks see every step; the memory of past
-            # gradients lives in opt.state and carries over between calls.
+            # One iteration per call, so that history and callbacks see every step; the memory of the
+            # last history_size (step, gradient change) pairs lives in opt.state and carries over.
             opt = torch.optim.LBFGS(params, lr=lr, max_iter=1, max_eval=25, history_size=20,
                                     tolerance_grad=tol, tolerance_change=0.0,
                                     line_search_fn="strong_wolfe")

@@ -6,7 +6,7 @@ from aecourse.exercises import REGISTRY, ExerciseFailed
 from aecourse.exercises import linear as ex
 
 LABELS = ["ex-linear-pca-reconstruct", "ex-linear-eckart-young", "ex-linear-principal-angles",
-          "ex-linear-rotation-cost"]
+          "ex-linear-rotation-cost", "ex-linear-predict-singular-values"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -91,3 +91,24 @@ def test_rotation_cost_value_and_mistakes():
                         (0.5, "too high"), (None, "is None"), (lambda: 1.0, "got a function")]:
         with pytest.raises(ExerciseFailed, match=hint):
             ex.check_rotation_cost(wrong)
+
+
+def test_predicted_singular_values_value_and_mistakes():
+    """Kunin et al.'s s_j = sqrt(1 - lambda / l_j), checked against a fitted weight-decayed model."""
+    from aecourse import LinearAutoencoder
+    from aecourse.data import digits_matrix
+
+    ev = ex._digits_eigenvalues()
+    right = ex._example_predicted_singular_values()
+    X = digits_matrix()[0].astype(np.float64)
+    fitted = LinearAutoencoder(5, weight_decay=0.1).fit(X)
+    assert np.allclose(fitted.singular_values_, right, rtol=1e-3)
+    assert ex.check_predicted_singular_values(right).passed
+    uncentred = np.linalg.svd(X, compute_uv=False)[:5] ** 2 / len(X)          # second moments, uncentred
+    for wrong, hint in [(right ** 2, "take the square root"), (np.sqrt(0.1 / ev[:5]), "not lambda / l_j"),
+                        (right[::-1], "largest first"), (np.ones(5), "no shrinking"),
+                        (np.sqrt(1 - 0.1 / uncentred), "uncentred"), (right * 1.01, "too high"),
+                        (np.full(5, np.nan), "NaN"), (right[:3], "expected 5 numbers"),
+                        (None, "is None"), (lambda: 1.0, "got a function")]:
+        with pytest.raises(ExerciseFailed, match=hint):
+            ex.check_predicted_singular_values(wrong)

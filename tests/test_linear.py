@@ -125,15 +125,51 @@ def test_tied_weights(spread):
     assert np.allclose(W @ W.T, np.eye(3), atol=1e-4)
 
 
+def test_tied_weight_decay_fixes_the_singular_vectors_not_the_columns(spread):
+    """Tied: without weight decay all singular values are 1 (any orthonormal basis of the subspace); with it,
+    B = U_p diag(sqrt(1 - lambda / l_i)) O: the left singular vectors are the axes, the columns stay rotated."""
+    p, lam = 3, 0.5
+    axes = _svd_axes(spread, p)                                              # (8, 3)
+    ev = np.sort(np.linalg.eigvalsh(np.cov(spread, rowvar=False, bias=True)))[::-1][:p]
+    plain = LinearAutoencoder(p, tied=True).fit(spread)
+    assert np.allclose(plain.singular_values_, 1.0, atol=1e-4)
+    decayed = LinearAutoencoder(p, tied=True, weight_decay=lam).fit(spread)
+    U, S, _ = np.linalg.svd(decayed.decoder_weight_, full_matrices=False)
+    assert np.allclose(S, np.sqrt(1 - lam / ev), atol=1e-5)
+    assert np.allclose(np.abs(np.sum(U * axes, axis=0)), 1.0, atol=1e-6)
+    cols = decayed.decoder_weight_ / np.linalg.norm(decayed.decoder_weight_, axis=0)
+    assert np.abs(cols.T @ axes).max(axis=1).min() < 0.99                   # some column is not an axis
+
+
+def test_weight_decay_above_an_eigenvalue_switches_that_direction_off(spread):
+    """With l_2 < lambda < l_1 the minimum keeps one direction: the second singular value is 0."""
+    ev = np.sort(np.linalg.eigvalsh(np.cov(spread, rowvar=False, bias=True)))[::-1]
+    lam = 0.5 * (ev[0] + ev[1])
+    with pytest.warns(UserWarning, match="collapses to zero"):
+        lae = LinearAutoencoder(2, weight_decay=lam).fit(spread)
+    assert lae.singular_values_[1] < 1e-3
+    assert lae.singular_values_[0] == pytest.approx(np.sqrt(1 - lam / ev[0]), abs=1e-4)
+
+
+def test_critical_point_is_a_projector_commuting_with_the_covariance(spread):
+    """Baldi & Hornik: at the trained optimum M = W_dec W_enc is a symmetric projector with M C = C M."""
+    lae = LinearAutoencoder(3).fit(spread)
+    M = lae.decoder_weight_ @ lae.encoder_weight_
+    C = np.cov(spread, rowvar=False, bias=True)
+    # Directions of small variance are pinned down loosely (the gradient tolerance), hence 1e-3 below.
+    assert np.allclose(M @ M, M, atol=1e-5) and np.allclose(M, M.T, atol=1e-3)
+    assert np.allclose(M @ C, C @ M, atol=1e-3 * np.abs(C).max())
+
+
 def test_untied_weights_are_not_the_axes(digits, digits_fits):
     """Baldi & Hornik: only the subspace is determined; the decoder columns are not the principal axes."""
     lae = digits_fits[2]
     cols = lae.decoder_weight_ / np.linalg.norm(lae.decoder_weight_, axis=0)
     cos = np.abs(np.sum(cols * _svd_axes(digits, 2), axis=0))
     assert cos.max() < 0.99
-    # Any invertible C gives the same map: B C, C^-1 A reconstructs identically.
-    Cm = np.array([[2.0, 1.0], [-0.5, 1.5]])
-    B, A = lae.decoder_weight_ @ Cm, np.linalg.inv(Cm) @ lae.encoder_weight_
+    # Any invertible G gives the same map: B G, G^-1 A reconstructs identically.
+    G = np.array([[2.0, 1.0], [-0.5, 1.5]])
+    B, A = lae.decoder_weight_ @ G, np.linalg.inv(G) @ lae.encoder_weight_
     Xc = digits - lae.mean_
     assert np.allclose(Xc @ A.T @ B.T, Xc @ lae.encoder_weight_.T @ lae.decoder_weight_.T, atol=1e-10)
 

@@ -1,14 +1,16 @@
 """Checkers for linear autoencoders and PCA: projecting with PCA (and the centring trap), the Eckart-Young
-bound from eigenvalues, principal angles between two bases, and the price of a rotated subspace."""
+bound from eigenvalues, principal angles between two bases, the price of a rotated subspace, and the
+singular values a weight-decayed linear autoencoder's decoder must have."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..linear import covariance_eigenvalues, eckart_young_bound
 from ..metrics import principal_angles
-from ._core import check_function, check_value, checker
+from ._core import _to_numpy, check_function, check_value, checker, failed, passed
 
-__all__ = ["check_pca_reconstruct", "check_eckart_young", "check_principal_angles", "check_rotation_cost"]
+__all__ = ["check_pca_reconstruct", "check_eckart_young", "check_principal_angles", "check_rotation_cost",
+           "check_predicted_singular_values"]
 
 
 # --- ex-linear-pca-reconstruct --------------------------------------------------------------------------
@@ -254,3 +256,62 @@ def check_rotation_cost(value):
         hint="the rotated plane captures l_1 + l_2 cos^2(theta) + l_3 sin^2(theta) of variance; the loss grows "
              "by (l_2 - l_3) sin^2(theta); divide by the bound sum_{i>2} l_i.",
     )
+
+
+# --- ex-linear-predict-singular-values ------------------------------------------------------------------
+
+PREDICT_P, PREDICT_LAMBDA = 5, 0.1
+
+
+def _predicted_singular_values(ev, lam=PREDICT_LAMBDA, p=PREDICT_P) -> np.ndarray:
+    # Kunin et al. (2019): at the minimum of the weight-decayed loss, s_j^2 = 1 - lambda / l_j.
+    return np.sqrt(1.0 - lam / ev[:p])
+
+
+def _example_predicted_singular_values() -> np.ndarray:
+    return _predicted_singular_values(_digits_eigenvalues())
+
+
+@checker("ex-linear-predict-singular-values", kind="value", example=_example_predicted_singular_values)
+def check_predicted_singular_values(value):
+    """``value``: the five singular values (largest first) of the decoder of LinearAutoencoder(5,
+    weight_decay=0.1) at its minimum on the 1797 digits, predicted from the covariance eigenvalues."""
+    label = "ex-linear-predict-singular-values"
+    ev = _digits_eigenvalues()
+    right = _predicted_singular_values(ev)
+    if value is None:
+        failed(label, "predicted_s is None.", "assign your five numbers to predicted_s before checking them.")
+    if callable(value):
+        failed(label, "expected five numbers, but got a function.", "call it and pass the result.")
+    got = _to_numpy(label, value, "any", "predicted_s")
+    if got.shape != right.shape:
+        failed(label, f"expected {PREDICT_P} numbers (one per code direction), got shape {got.shape}.",
+               "compute one singular value for each of the first five eigenvalues, e.g. with ev[:5].")
+    got = got.astype(np.float64)
+    if not np.isfinite(got).all():
+        failed(label, "your prediction contains NaN or infinite values.",
+               "the square root of a negative number is NaN: use the five largest eigenvalues, ev[:5].")
+    if np.allclose(got, right, rtol=1e-4, atol=1e-8):
+        return passed(label, "right: s_j = sqrt(1 - lambda / l_j); each direction shrinks by its own factor, "
+                             "more the smaller its variance. Now compare with the fitted model.")
+    from ..data import digits_matrix
+
+    X_raw = digits_matrix()[0].astype(np.float64)
+    uncentred = np.linalg.svd(X_raw, compute_uv=False)[:PREDICT_P] ** 2 / len(X_raw)     # second moments
+    for wrong, why in [
+        (right ** 2, "those are the squared singular values s_j^2 = 1 - lambda / l_j; take the square root."),
+        (np.sqrt(PREDICT_LAMBDA / ev[:PREDICT_P]), "at the minimum s_j^2 = 1 - lambda / l_j, not lambda / l_j."),
+        (right[::-1], "give them largest first: the largest eigenvalue gives the largest singular value."),
+        (np.ones(PREDICT_P), "all ones would mean no shrinking; weight decay shrinks each direction, by "
+                             "s_j^2 = 1 - lambda / l_j."),
+        (np.sqrt(1.0 - PREDICT_LAMBDA / uncentred),
+         "you used the eigenvalues of the uncentred data; the l_j are those of the covariance, around the mean "
+         "(ev from lin.covariance_eigenvalues)."),
+    ]:
+        if np.allclose(got, wrong, rtol=1e-4, atol=1e-8):
+            failed(label, "predicted_s is not right.", why)
+    k = int(np.argmax(np.abs(got - right)))
+    failed(label, f"predicted_s is not right: at j = {k + 1} it is {got[k]:.6g}, "
+                  f"{'too high' if got[k] > right[k] else 'too low'}.",
+           "at the minimum of the weight-decayed loss the squared singular values are 1 - lambda / l_j, with "
+           "lambda = 0.1 and l_j the j-th largest covariance eigenvalue.")
