@@ -1,6 +1,6 @@
 """The curse of dimensionality in numbers: volumes and distances in the unit ball and cube, exact and by
-Monte Carlo, the concentration of distances (relative contrast), and a maximum-likelihood estimate of the
-intrinsic dimension of a data set.
+Monte Carlo, the concentration of distances (relative contrast), a maximum-likelihood estimate of the
+intrinsic dimension of a data set, and the knee of an error curve (error against code size).
 
 Exact formulas are computed in log space wherever the plain numbers under- or overflow: the unit ball
 fills V_d / 2^d = 1.9e-70 of its cube at d = 100, and Gamma(d/2 + 1) overflows a float64 from d = 342 on.
@@ -22,7 +22,7 @@ __all__ = [
     "mc_ball_cube_ratio", "mc_shell_fraction", "mc_subcube_edge", "mc_median_nn_distance",
     "mc_occupied_cell_fraction",
     "pairwise_distances", "nearest_farthest", "relative_contrast", "knn_distances", "mle_local_dimension",
-    "mle_intrinsic_dimension", "mle_dimension_from_knn",
+    "mle_intrinsic_dimension", "mle_dimension_from_knn", "knee_point",
 ]
 
 _CHUNK = 1024  # rows per block when a full (N, M) or (n_samples, d) array would be large
@@ -300,11 +300,13 @@ def nearest_farthest(X, queries=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def relative_contrast(X, queries=None, reduce: str = "mean"):
-    """Relative contrast ``(D_max - D_min) / D_min`` of Beyer et al. (1999), averaged over query points.
+    """Relative contrast ``(D_max - D_min) / D_min`` (Aggarwal, Hinneburg & Keim 2001), averaged over queries.
 
     For a query q, D_min and D_max are its smallest and largest distances to the points of ``X``.
-    Beyer et al. showed that for many distributions (i.i.d. coordinates among them) D_max / D_min -> 1 in
-    probability as d grows, so the contrast tends to 0 and "the nearest neighbour" stops meaning much.
+    Beyer et al. (1999) showed that for many distributions (i.i.d. coordinates among them)
+    D_max / D_min -> 1 in probability as d grows; Aggarwal, Hinneburg & Keim (2001) named the difference
+    quotient above the relative contrast and showed that for the Euclidean distance it shrinks like
+    1 / sqrt(d). Either way the contrast tends to 0 and "the nearest neighbour" stops meaning much.
 
     Parameters
     ----------
@@ -409,3 +411,56 @@ def mle_dimension_from_knn(T, k1: int = 10, k2: int = 20, average: str = "mean")
         else:
             estimates.append(float(len(S) * (k - 1) / S.sum()))
     return float(np.mean(estimates))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The knee of a curve
+# ---------------------------------------------------------------------------------------------------------
+
+def _as_curve(values, name: str) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} of type {type(values).__name__} must be a 1-D sequence of numbers.") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} has shape {arr.shape}; pass a 1-D sequence, one value per point of the curve.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values; expected finite numbers.")
+    return arr
+
+
+def knee_point(x, y) -> float:
+    """The knee of a curve y(x): the x at which the curve lies farthest from the chord between its ends.
+
+    Both axes are first scaled to [0, 1] (x by its range, y by its range), so the rule has no units and
+    no free parameter. This is the difference curve at the heart of Satopaa et al.'s (2011) "Kneedle",
+    without its smoothing step and threshold. For a falling, convex curve such as reconstruction error
+    against code size, it picks the code size after which each extra unit buys little. The answer is
+    one of the given x and depends on the range of x tried: a longer tail moves the chord and the knee.
+
+    Parameters
+    ----------
+    x : (n,) increasing values, n >= 3 (e.g. code sizes).
+    y : (n,) the curve at those x (e.g. test errors); not constant.
+
+    Returns
+    -------
+    The x of the knee, as a float.
+    """
+    x, y = _as_curve(x, "x"), _as_curve(y, "y")
+    if x.size != y.size:
+        raise ValueError(f"x has {x.size} values but y has {y.size}; pass one y per x.")
+    if x.size < 3:
+        raise ValueError(f"x has {x.size} values; a knee needs at least 3 points (two ends and one between).")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError(f"x={x.tolist()} must be strictly increasing; sort the points by x first.")
+    if y[0] == y[-1]:
+        raise ValueError(
+            f"y has the same value {float(y[0])!r} at both ends, so the chord is flat and the curve's range cannot "
+            "be scaled to [0, 1]; a knee needs a curve that rises or falls overall."
+        )
+    xn = (x - x[0]) / (x[-1] - x[0])                                  # (n,) from 0 to 1
+    yn = (y - y[0]) / (y[-1] - y[0])                                  # (n,) from 0 to 1 along the chord
+    return float(x[int(np.argmax(np.abs(yn - xn)))])                 # the chord is yn = xn
