@@ -257,13 +257,31 @@ def pairwise_distances(X, Y=None) -> np.ndarray:
         raise ValueError(f"Y has {Y.shape[1]} features but X has {X.shape[1]}; both need the same columns.")
     m = X.mean(axis=0)
     Xc, Yc = X - m, Y - m
-    norms = (Xc * Xc).sum(1)[:, None] + (Yc * Yc).sum(1)[None, :]                  # (N, M)
-    sq = norms - 2.0 * Xc @ Yc.T                                                    # (N, M)
-    # Identical rows must give exactly 0, not the rounding residue of the expansion (a few ulps of the
-    # norms): anything below 1e-12 of the norms is that residue.
-    sq[sq <= 1e-12 * norms] = 0.0
+    x2, y2 = (Xc * Xc).sum(1), (Yc * Yc).sum(1)                                     # (N,), (M,)
+    sq = _squared_distances(Xc, Yc, x2, y2)                                         # (N, M)
+    sq[sq <= 1e-12 * (x2[:, None] + y2[None, :])] = 0.0                             # see _exact_zeros
     if Y is X:
         np.fill_diagonal(sq, 0.0)
+    return np.sqrt(np.maximum(sq, 0.0))
+
+
+def _squared_distances(Xc: np.ndarray, Yc: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
+    """||x||^2 + ||y||^2 - 2 x.y for centred rows, with their squared norms x2, y2: (N, M), built in place
+    on the matrix product (one allocation for the whole block)."""
+    sq = Xc @ Yc.T                                                                  # (N, M)
+    sq *= -2.0
+    sq += x2[:, None]
+    sq += y2[None, :]
+    return sq
+
+
+def _exact_zeros(sq: np.ndarray, norms: np.ndarray) -> np.ndarray:
+    """Distances from selected squared distances ``sq`` and the matching ``x2 + y2`` (same shape).
+
+    Identical rows must give exactly 0, not the rounding residue of the expansion (a few ulps of the
+    norms): anything below 1e-12 of the norms is that residue.
+    """
+    sq = np.where(sq <= 1e-12 * norms, 0.0, sq)
     return np.sqrt(np.maximum(sq, 0.0))
 
 
@@ -271,7 +289,9 @@ def nearest_farthest(X, queries=None) -> tuple[np.ndarray, np.ndarray]:
     """Distances from each query to its nearest and its farthest point of ``X``: ``(d_min, d_max)``, (M,) each.
 
     ``X`` (N, d), N >= 2; ``queries`` (M, d), by default every point of X against the other N - 1 (leave
-    one out). Raises if a query coincides with a data point (d_min = 0).
+    one out). Raises if a query coincides with a data point (d_min = 0). The same numbers as the row
+    minima and maxima of :func:`pairwise_distances`, computed without taking N x M square roots: the
+    square root is increasing, so the nearest and farthest points can be found on squared distances.
     """
     X = as_2d_float(X, "X")
     if len(X) < 2:
@@ -282,14 +302,20 @@ def nearest_farthest(X, queries=None) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"X has {len(X)} points; leaving one out needs at least 3.")
     if Q.shape[1] != X.shape[1]:
         raise ValueError(f"queries have {Q.shape[1]} features but X has {X.shape[1]}; both need the same columns.")
+    m = X.mean(axis=0)
+    Xc, Qc = X - m, Q - m
+    x2, q2 = (Xc * Xc).sum(1), (Qc * Qc).sum(1)                       # (N,), (M,)
     d_min, d_max = np.empty(len(Q)), np.empty(len(Q))
     for start in range(0, len(Q), _CHUNK):
-        D = pairwise_distances(Q[start:start + _CHUNK], X)            # (b, N)
-        d_max[start:start + len(D)] = D.max(axis=1)                   # the self-distance 0 never is the max
+        sq = _squared_distances(Qc[start:start + _CHUNK], Xc, q2[start:start + _CHUNK], x2)   # (b, N)
+        rows = np.arange(len(sq))
+        far = sq.argmax(axis=1)                                        # the self-distance 0 never is the max
         if loo:
-            rows = np.arange(len(D))
-            D[rows, start + rows] = np.inf                            # a point is not its own neighbour
-        d_min[start:start + len(D)] = D.min(axis=1)
+            sq[rows, start + rows] = np.inf                            # a point is not its own neighbour
+        near = sq.argmin(axis=1)
+        qb = q2[start:start + len(sq)]
+        d_max[start:start + len(sq)] = _exact_zeros(sq[rows, far], qb + x2[far])
+        d_min[start:start + len(sq)] = _exact_zeros(sq[rows, near], qb + x2[near])
     if np.any(d_min == 0):
         n0 = int((d_min == 0).sum())
         raise ValueError(
@@ -328,17 +354,25 @@ def relative_contrast(X, queries=None, reduce: str = "mean"):
 # ---------------------------------------------------------------------------------------------------------
 
 def knn_distances(X, k: int) -> np.ndarray:
-    """Sorted distances from each point of ``X`` (N, d) to its ``k`` nearest OTHER points: (N, k)."""
+    """Sorted distances from each point of ``X`` (N, d) to its ``k`` nearest OTHER points: (N, k).
+
+    The k nearest are picked on squared distances (the square root is increasing), and only those k
+    distances per point are square-rooted.
+    """
     X = as_2d_float(X, "X")
     k = check_int(k, "k", low=1, high=len(X) - 1,
                   hint=f"a point has at most N - 1 = {len(X) - 1} other points")
+    Xc = X - X.mean(axis=0)
+    x2 = (Xc * Xc).sum(1)                                             # (N,)
     out = np.empty((len(X), k))
     for start in range(0, len(X), _CHUNK):
-        D = pairwise_distances(X[start:start + _CHUNK], X)            # (b, N)
-        rows = np.arange(len(D))
-        D[rows, start + rows] = np.inf                                # exclude the point itself
-        part = np.partition(D, k - 1, axis=1)[:, :k]                  # the k smallest, unordered
-        out[start:start + len(D)] = np.sort(part, axis=1)
+        sq = _squared_distances(Xc[start:start + _CHUNK], Xc, x2[start:start + _CHUNK], x2)   # (b, N)
+        rows = np.arange(len(sq))
+        sq[rows, start + rows] = np.inf                               # exclude the point itself
+        idx = np.argpartition(sq, k - 1, axis=1)[:, :k]               # (b, k) the k smallest, unordered
+        near = np.take_along_axis(sq, idx, axis=1)                    # (b, k)
+        dist = _exact_zeros(near, x2[start:start + len(sq), None] + x2[idx])
+        out[start:start + len(sq)] = np.sort(dist, axis=1)
     return out
 
 
