@@ -1,6 +1,6 @@
 """The curse of dimensionality in numbers: volumes and distances in the unit ball and cube, exact and by
-Monte Carlo, the concentration of distances (relative contrast), and a maximum-likelihood estimate of the
-intrinsic dimension of a data set.
+Monte Carlo, the concentration of distances (relative contrast), a maximum-likelihood estimate of the
+intrinsic dimension of a data set, and the knee of an error curve (error against code size).
 
 Exact formulas are computed in log space wherever the plain numbers under- or overflow: the unit ball
 fills V_d / 2^d = 1.9e-70 of its cube at d = 100, and Gamma(d/2 + 1) overflows a float64 from d = 342 on.
@@ -22,7 +22,7 @@ __all__ = [
     "mc_ball_cube_ratio", "mc_shell_fraction", "mc_subcube_edge", "mc_median_nn_distance",
     "mc_occupied_cell_fraction",
     "pairwise_distances", "nearest_farthest", "relative_contrast", "knn_distances", "mle_local_dimension",
-    "mle_intrinsic_dimension", "mle_dimension_from_knn",
+    "mle_intrinsic_dimension", "mle_dimension_from_knn", "knee_point",
 ]
 
 _CHUNK = 1024  # rows per block when a full (N, M) or (n_samples, d) array would be large
@@ -257,13 +257,31 @@ def pairwise_distances(X, Y=None) -> np.ndarray:
         raise ValueError(f"Y has {Y.shape[1]} features but X has {X.shape[1]}; both need the same columns.")
     m = X.mean(axis=0)
     Xc, Yc = X - m, Y - m
-    norms = (Xc * Xc).sum(1)[:, None] + (Yc * Yc).sum(1)[None, :]                  # (N, M)
-    sq = norms - 2.0 * Xc @ Yc.T                                                    # (N, M)
-    # Identical rows must give exactly 0, not the rounding residue of the expansion (a few ulps of the
-    # norms): anything below 1e-12 of the norms is that residue.
-    sq[sq <= 1e-12 * norms] = 0.0
+    x2, y2 = (Xc * Xc).sum(1), (Yc * Yc).sum(1)                                     # (N,), (M,)
+    sq = _squared_distances(Xc, Yc, x2, y2)                                         # (N, M)
+    sq[sq <= 1e-12 * (x2[:, None] + y2[None, :])] = 0.0                             # see _exact_zeros
     if Y is X:
         np.fill_diagonal(sq, 0.0)
+    return np.sqrt(np.maximum(sq, 0.0))
+
+
+def _squared_distances(Xc: np.ndarray, Yc: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
+    """||x||^2 + ||y||^2 - 2 x.y for centred rows, with their squared norms x2, y2: (N, M), built in place
+    on the matrix product (one allocation for the whole block)."""
+    sq = Xc @ Yc.T                                                                  # (N, M)
+    sq *= -2.0
+    sq += x2[:, None]
+    sq += y2[None, :]
+    return sq
+
+
+def _exact_zeros(sq: np.ndarray, norms: np.ndarray) -> np.ndarray:
+    """Distances from selected squared distances ``sq`` and the matching ``x2 + y2`` (same shape).
+
+    Identical rows must give exactly 0, not the rounding residue of the expansion (a few ulps of the
+    norms): anything below 1e-12 of the norms is that residue.
+    """
+    sq = np.where(sq <= 1e-12 * norms, 0.0, sq)
     return np.sqrt(np.maximum(sq, 0.0))
 
 
@@ -271,7 +289,9 @@ def nearest_farthest(X, queries=None) -> tuple[np.ndarray, np.ndarray]:
     """Distances from each query to its nearest and its farthest point of ``X``: ``(d_min, d_max)``, (M,) each.
 
     ``X`` (N, d), N >= 2; ``queries`` (M, d), by default every point of X against the other N - 1 (leave
-    one out). Raises if a query coincides with a data point (d_min = 0).
+    one out). Raises if a query coincides with a data point (d_min = 0). The same numbers as the row
+    minima and maxima of :func:`pairwise_distances`, computed without taking N x M square roots: the
+    square root is increasing, so the nearest and farthest points can be found on squared distances.
     """
     X = as_2d_float(X, "X")
     if len(X) < 2:
@@ -282,14 +302,20 @@ def nearest_farthest(X, queries=None) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"X has {len(X)} points; leaving one out needs at least 3.")
     if Q.shape[1] != X.shape[1]:
         raise ValueError(f"queries have {Q.shape[1]} features but X has {X.shape[1]}; both need the same columns.")
+    m = X.mean(axis=0)
+    Xc, Qc = X - m, Q - m
+    x2, q2 = (Xc * Xc).sum(1), (Qc * Qc).sum(1)                       # (N,), (M,)
     d_min, d_max = np.empty(len(Q)), np.empty(len(Q))
     for start in range(0, len(Q), _CHUNK):
-        D = pairwise_distances(Q[start:start + _CHUNK], X)            # (b, N)
-        d_max[start:start + len(D)] = D.max(axis=1)                   # the self-distance 0 never is the max
+        sq = _squared_distances(Qc[start:start + _CHUNK], Xc, q2[start:start + _CHUNK], x2)   # (b, N)
+        rows = np.arange(len(sq))
+        far = sq.argmax(axis=1)                                        # the self-distance 0 never is the max
         if loo:
-            rows = np.arange(len(D))
-            D[rows, start + rows] = np.inf                            # a point is not its own neighbour
-        d_min[start:start + len(D)] = D.min(axis=1)
+            sq[rows, start + rows] = np.inf                            # a point is not its own neighbour
+        near = sq.argmin(axis=1)
+        qb = q2[start:start + len(sq)]
+        d_max[start:start + len(sq)] = _exact_zeros(sq[rows, far], qb + x2[far])
+        d_min[start:start + len(sq)] = _exact_zeros(sq[rows, near], qb + x2[near])
     if np.any(d_min == 0):
         n0 = int((d_min == 0).sum())
         raise ValueError(
@@ -300,11 +326,13 @@ def nearest_farthest(X, queries=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def relative_contrast(X, queries=None, reduce: str = "mean"):
-    """Relative contrast ``(D_max - D_min) / D_min`` of Beyer et al. (1999), averaged over query points.
+    """Relative contrast ``(D_max - D_min) / D_min`` (Aggarwal, Hinneburg & Keim 2001), averaged over queries.
 
     For a query q, D_min and D_max are its smallest and largest distances to the points of ``X``.
-    Beyer et al. showed that for many distributions (i.i.d. coordinates among them) D_max / D_min -> 1 in
-    probability as d grows, so the contrast tends to 0 and "the nearest neighbour" stops meaning much.
+    Beyer et al. (1999) showed that for many distributions (i.i.d. coordinates among them)
+    D_max / D_min -> 1 in probability as d grows; Aggarwal, Hinneburg & Keim (2001) named the difference
+    quotient above the relative contrast and showed that for the Euclidean distance it shrinks like
+    1 / sqrt(d). Either way the contrast tends to 0 and "the nearest neighbour" stops meaning much.
 
     Parameters
     ----------
@@ -326,17 +354,25 @@ def relative_contrast(X, queries=None, reduce: str = "mean"):
 # ---------------------------------------------------------------------------------------------------------
 
 def knn_distances(X, k: int) -> np.ndarray:
-    """Sorted distances from each point of ``X`` (N, d) to its ``k`` nearest OTHER points: (N, k)."""
+    """Sorted distances from each point of ``X`` (N, d) to its ``k`` nearest OTHER points: (N, k).
+
+    The k nearest are picked on squared distances (the square root is increasing), and only those k
+    distances per point are square-rooted.
+    """
     X = as_2d_float(X, "X")
     k = check_int(k, "k", low=1, high=len(X) - 1,
                   hint=f"a point has at most N - 1 = {len(X) - 1} other points")
+    Xc = X - X.mean(axis=0)
+    x2 = (Xc * Xc).sum(1)                                             # (N,)
     out = np.empty((len(X), k))
     for start in range(0, len(X), _CHUNK):
-        D = pairwise_distances(X[start:start + _CHUNK], X)            # (b, N)
-        rows = np.arange(len(D))
-        D[rows, start + rows] = np.inf                                # exclude the point itself
-        part = np.partition(D, k - 1, axis=1)[:, :k]                  # the k smallest, unordered
-        out[start:start + len(D)] = np.sort(part, axis=1)
+        sq = _squared_distances(Xc[start:start + _CHUNK], Xc, x2[start:start + _CHUNK], x2)   # (b, N)
+        rows = np.arange(len(sq))
+        sq[rows, start + rows] = np.inf                               # exclude the point itself
+        idx = np.argpartition(sq, k - 1, axis=1)[:, :k]               # (b, k) the k smallest, unordered
+        near = np.take_along_axis(sq, idx, axis=1)                    # (b, k)
+        dist = _exact_zeros(near, x2[start:start + len(sq), None] + x2[idx])
+        out[start:start + len(sq)] = np.sort(dist, axis=1)
     return out
 
 
@@ -409,3 +445,56 @@ def mle_dimension_from_knn(T, k1: int = 10, k2: int = 20, average: str = "mean")
         else:
             estimates.append(float(len(S) * (k - 1) / S.sum()))
     return float(np.mean(estimates))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The knee of a curve
+# ---------------------------------------------------------------------------------------------------------
+
+def _as_curve(values, name: str) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} of type {type(values).__name__} must be a 1-D sequence of numbers.") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} has shape {arr.shape}; pass a 1-D sequence, one value per point of the curve.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values; expected finite numbers.")
+    return arr
+
+
+def knee_point(x, y) -> float:
+    """The knee of a curve y(x): the x at which the curve lies farthest from the chord between its ends.
+
+    Both axes are first scaled to [0, 1] (x by its range, y by its range), so the rule has no units and
+    no free parameter. This is the difference curve at the heart of Satopaa et al.'s (2011) "Kneedle",
+    without its smoothing step and threshold. For a falling, convex curve such as reconstruction error
+    against code size, it picks the code size after which each extra unit buys little. The answer is
+    one of the given x and depends on the range of x tried: a longer tail moves the chord and the knee.
+
+    Parameters
+    ----------
+    x : (n,) increasing values, n >= 3 (e.g. code sizes).
+    y : (n,) the curve at those x (e.g. test errors); not constant.
+
+    Returns
+    -------
+    The x of the knee, as a float.
+    """
+    x, y = _as_curve(x, "x"), _as_curve(y, "y")
+    if x.size != y.size:
+        raise ValueError(f"x has {x.size} values but y has {y.size}; pass one y per x.")
+    if x.size < 3:
+        raise ValueError(f"x has {x.size} values; a knee needs at least 3 points (two ends and one between).")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError(f"x={x.tolist()} must be strictly increasing; sort the points by x first.")
+    if y[0] == y[-1]:
+        raise ValueError(
+            f"y has the same value {float(y[0])!r} at both ends, so the chord is flat and the curve's range cannot "
+            "be scaled to [0, 1]; a knee needs a curve that rises or falls overall."
+        )
+    xn = (x - x[0]) / (x[-1] - x[0])                                  # (n,) from 0 to 1
+    yn = (y - y[0]) / (y[-1] - y[0])                                  # (n,) from 0 to 1 along the chord
+    return float(x[int(np.argmax(np.abs(yn - xn)))])                 # the chord is yn = xn

@@ -191,6 +191,71 @@ def test_mle_recovers_5d_gaussian_embedded_in_64d():
     assert 1.8 < dm.mle_intrinsic_dimension(rng.random((1000, 2))) < 2.2
 
 
+# --- the knee of a curve -------------------------------------------------------------------------------------
+
+def _knee_brute_force(x, y):
+    """Largest perpendicular distance to the chord of the unit-square-scaled curve, by explicit geometry."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    P = np.column_stack([(x - x.min()) / np.ptp(x), (y - y.min()) / np.ptp(y)])   # (n, 2) in [0, 1]^2
+    a, b = P[0], P[-1]
+    u = (b - a) / np.linalg.norm(b - a)
+    dist = np.abs((P[:, 0] - a[0]) * u[1] - (P[:, 1] - a[1]) * u[0])                # |cross product|
+    return float(x[int(np.argmax(dist))])
+
+
+def test_knee_point_against_perpendicular_distance():
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        x = np.cumsum(rng.random(9) + 0.1)
+        y = np.sort(rng.random(9))[::-1] ** rng.uniform(0.3, 3.0)                   # falling, any curvature
+        assert dm.knee_point(x, y) == _knee_brute_force(x, y)
+
+
+def test_knee_point_on_known_curves():
+    # A hockey stick: steep until x = 4, then flat; the knee is the corner.
+    x = np.arange(1, 11)
+    y = np.where(x <= 4, 10.0 - 2.0 * x, 2.0 - 0.01 * (x - 4))
+    assert dm.knee_point(x, y) == 4.0
+    # Orientation and units do not matter: a rising curve, a rescaled y, a shifted x.
+    assert dm.knee_point(x, -y) == 4.0
+    assert dm.knee_point(x, 1000 * y + 7) == 4.0
+    assert dm.knee_point(x + 100, y) == 104.0
+    # A straight line has no knee: every point lies on the chord, the rule returns the first.
+    assert dm.knee_point(x, 3.0 * x) == 1.0
+    # The knee depends on the range tried: a longer flat tail moves the chord, and the knee, to the right.
+    assert dm.knee_point([1, 2, 4, 8], [1.0, 0.5, 0.25, 0.125]) <= dm.knee_point(
+        [1, 2, 4, 8, 16, 32], [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125])
+    assert isinstance(dm.knee_point(x, y), float)
+
+
+def test_knee_point_errors_name_the_value():
+    with pytest.raises(ValueError, match="x has 3 values but y has 2"):
+        dm.knee_point([1, 2, 3], [3.0, 2.0])
+    with pytest.raises(ValueError, match="at least 3 points"):
+        dm.knee_point([1, 2], [3.0, 2.0])
+    with pytest.raises(ValueError, match=r"x=\[1.0, 3.0, 2.0\] must be strictly increasing"):
+        dm.knee_point([1, 3, 2], [3.0, 2.0, 1.0])
+    with pytest.raises(ValueError, match="same value 2.0 at both ends"):
+        dm.knee_point([1, 2, 3], [2.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        dm.knee_point([1, 2, 3], [3.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match="1-D sequence"):
+        dm.knee_point(np.ones((3, 2)), [3.0, 2.0, 1.0])
+    with pytest.raises(TypeError, match="1-D sequence of numbers"):
+        dm.knee_point(["a", "b", "c"], [3.0, 2.0, 1.0])
+
+
+def test_noise_and_rounding_raise_the_estimate():
+    # The chapter's claim in miniature: off-set noise and rounding bias Levina-Bickel upwards.
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((800, 4)) @ rng.standard_normal((4, 32))               # a flat 4-d set in R^32
+    clean = dm.mle_intrinsic_dimension(X)
+    noisy = dm.mle_intrinsic_dimension(X + 0.2 * X.std() * rng.standard_normal(X.shape))
+    step = 0.25 * X.std()
+    rounded = dm.mle_intrinsic_dimension(np.round(X / step) * step)
+    assert 3.6 < clean < 4.4 and noisy > clean + 0.5 and rounded > clean
+
+
 # --- errors --------------------------------------------------------------------------------------------------
 
 def test_errors_name_the_value():
@@ -252,6 +317,14 @@ def test_checker_mle_local():
     _fails(ex.check_mle_local, lambda T: 1 / 0, "ZeroDivisionError")
 
 
+def test_checker_quantise():
+    ex.check_quantise(lambda X, step: np.round(np.asarray(X) / step) * step)
+    _fails(ex.check_quantise, lambda X, step: np.floor(np.asarray(X) / step) * step, "np.floor rounds down")
+    _fails(ex.check_quantise, lambda X, step: np.round(np.asarray(X) / step), "multiply by step again")
+    _fails(ex.check_quantise, lambda X, step: np.asarray(X).astype(int) * 1.0, "test input|Hint")
+    _fails(ex.check_quantise, lambda X, step: None, "None")
+
+
 def test_checker_points_needed():
     ex.check_points_needed(math.log(0.5) / math.log(1 - 0.25 ** 10))
     _fails(ex.check_points_needed, 0.25 ** -10, "balls of radius r")
@@ -262,7 +335,7 @@ def test_every_dimensionality_checker_accepts_its_example():
     from aecourse.exercises import load_all
 
     labels = [k for k, v in load_all().items() if v["module"].endswith(".dimensionality")]
-    assert len(labels) == 4 and all(k.startswith("ex-dim-") for k in labels)
+    assert len(labels) == 5 and all(k.startswith("ex-dim-") for k in labels)
     for label in labels:
         entry = load_all()[label]
         entry["check"](entry["example"]())

@@ -180,7 +180,8 @@ def test_errors_name_the_value_and_the_fix(pca):
 
 # --- checkers ----------------------------------------------------------------------------------------------
 
-LABELS = ["ex-manifold-lerp", "ex-manifold-code-path", "ex-manifold-rank-corr", "ex-manifold-chart-mse"]
+LABELS = ["ex-manifold-lerp", "ex-manifold-code-path", "ex-manifold-rank-corr", "ex-manifold-chart-mse",
+          "ex-manifold-shortcuts"]
 
 
 @pytest.mark.parametrize("label", LABELS)
@@ -212,6 +213,40 @@ def test_checkers_name_known_mistakes():
     _fails_with(ex.check_chart_mse, 1.0, "averages over all three")
     _fails_with(ex.check_chart_mse, 0.0, "two intrinsic coordinates")
     _fails_with(ex.check_chart_mse, None, "is None")
+
+
+def _shortcuts_sklearn(X, t, k):
+    """An independent solution: scikit-learn's neighbour search instead of the checker's brute force."""
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    return float((np.abs(np.asarray(t)[idx] - np.asarray(t)[:, None]) > np.pi).any(axis=1).mean())
+
+
+def test_shortcut_checker_against_sklearn_and_known_mistakes():
+    assert ex.check_shortcut_fraction(_shortcuts_sklearn).passed
+
+    def with_self(X, t, k):
+        from sklearn.neighbors import NearestNeighbors
+
+        idx = NearestNeighbors(n_neighbors=k).fit(X).kneighbors(X, return_distance=False)
+        return float((np.abs(t[idx] - t[:, None]) > np.pi).any(axis=1).mean())
+
+    def per_pair(X, t, k):
+        from sklearn.neighbors import NearestNeighbors
+
+        idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+        return float((np.abs(t[idx] - t[:, None]) > np.pi).mean())
+
+    _fails_with(ex.check_shortcut_fraction, with_self, "counted itself")
+    _fails_with(ex.check_shortcut_fraction, per_pair, "fraction of neighbour PAIRS")
+    _fails_with(ex.check_shortcut_fraction, lambda X, t, k: 0.0, "Hint")
+
+
+def test_shortcut_cases_cross_turns():
+    # The checker's rolls really have neighbourhoods that reach across turns (else the test says nothing).
+    for X, t, k in ex._shortcut_cases():
+        assert 0 < ex._reference_shortcut(X, t, k) < 1
 
 
 def test_checkers_survive_broken_answers():

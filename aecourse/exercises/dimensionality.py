@@ -1,5 +1,6 @@
 """Checkers for the curse of dimensionality: the ball's volume in log space, the relative contrast of
-distances, Levina & Bickel's local dimension estimate, and how many samples a fixed neighbourhood needs."""
+distances, Levina & Bickel's local dimension estimate, how many samples a fixed neighbourhood needs, and
+rounding data to a grid (for measuring how quantisation moves the dimension estimate)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,8 @@ import numpy as np
 
 from ._core import check_function, check_value, checker, failed
 
-__all__ = ["check_log_ball_volume", "check_relative_contrast", "check_mle_local", "check_points_needed"]
+__all__ = ["check_log_ball_volume", "check_relative_contrast", "check_mle_local", "check_points_needed",
+           "check_quantise"]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -128,7 +130,8 @@ _CONTRAST_MISTAKES = [
 
 @checker("ex-dim-relative-contrast", example=lambda: _example_contrast)
 def check_relative_contrast(fn):
-    """``fn(X, q)`` with X (N, d) and q (d,) must return (D_max - D_min) / D_min of the distances from q."""
+    """``fn(X, q)`` with X (N, d) and q (d,) must return the relative contrast (D_max - D_min) / D_min of the
+    distances from q (Aggarwal, Hinneburg & Keim 2001)."""
     return check_function(
         "ex-dim-relative-contrast", fn, reference=_reference_contrast, cases=_contrast_cases(), expect="float",
         rtol=1e-6, atol=1e-9, mistakes=_CONTRAST_MISTAKES,
@@ -211,4 +214,46 @@ def check_points_needed(value):
              "that is the answer in 2 dimensions; use d = 10."),
         ],
         hint="P(no point within r) = (1 - r^d)^N; the median distance is r when this equals 1/2.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ex-dim-quantise
+# ---------------------------------------------------------------------------------------------------------
+
+def _reference_quantise(X, step):
+    return np.round(np.asarray(X, dtype=np.float64) / step) * step
+
+
+def _quantise_cases():
+    rng = np.random.default_rng(6)
+    return [
+        (np.array([[0.0, 0.24, 0.26, 0.74], [-0.26, -0.24, 1.01, 0.49]]), 0.5),
+        (rng.standard_normal((30, 8)) * 2.0, 0.37),
+        (rng.random((20, 64)), 1 / 16),
+    ]
+
+
+_QUANTISE_MISTAKES = [
+    (lambda X, step: np.floor(np.asarray(X, float) / step) * step,
+     "np.floor rounds down, so every value moves by up to a whole step, always downwards; np.round goes "
+     "to the NEAREST multiple (an error of at most half a step, either way)."),
+    (lambda X, step: np.round(np.asarray(X, float) / step),
+     "you returned the number of steps, not the rounded value: multiply by step again."),
+    (lambda X, step: np.trunc(np.asarray(X, float) / step) * step,
+     "truncating (astype(int), np.trunc) rounds towards 0, which is wrong for negative values; use np.round."),
+    (lambda X, step: np.round(np.asarray(X, float) * step) / step,
+     "divide by the step before rounding and multiply after: X / step counts steps."),
+]
+
+
+@checker("ex-dim-quantise", example=lambda: _reference_quantise)
+def check_quantise(fn):
+    """``fn(X, step)`` must round every entry of X to the nearest multiple of ``step``."""
+    return check_function(
+        "ex-dim-quantise", fn, reference=_reference_quantise, cases=_quantise_cases(), expect="array",
+        rtol=1e-9, atol=1e-12, mistakes=_QUANTISE_MISTAKES,
+        case_names=["a 2 x 4 hand-made array, step 0.5", "30 Gaussian points in 8-d, step 0.37",
+                    "20 points of [0, 1]^64, step 1/16 (17 grey levels)"],
+        hint="X / step counts steps; round that to whole steps with np.round, then multiply by step.",
     )

@@ -1,5 +1,6 @@
 """Checkers for manifold learning: straight paths in data and code space, the rank correlation of a code
-with a known coordinate, and the reconstruction error of a perfect 1-d chart of the swiss roll."""
+with a known coordinate, the reconstruction error of a perfect 1-d chart of the swiss roll, and the share
+of points whose nearest neighbours jump between the roll's turns."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,7 @@ import numpy as np
 from ..manifold import lerp
 from ._core import check_function, check_value, checker
 
-__all__ = ["check_lerp", "check_code_path", "check_rank_corr", "check_chart_mse"]
+__all__ = ["check_lerp", "check_code_path", "check_rank_corr", "check_chart_mse", "check_shortcut_fraction"]
 
 
 # --- ex-manifold-lerp ---------------------------------------------------------------------------------
@@ -183,4 +184,66 @@ def check_chart_mse(value):
         ],
         hint="t determines x1 and x3; the best guess of the height is its mean; average the three squared "
              "errors.",
+    )
+
+
+# --- ex-manifold-shortcuts ----------------------------------------------------------------------------
+
+def _knn_indices(X, k, include_self=False):
+    """Indices of each row's k nearest rows of X by brute force: (N, k)."""
+    X = np.asarray(X, dtype=np.float64)
+    D = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)            # (N, N) squared distances
+    if not include_self:
+        np.fill_diagonal(D, np.inf)                                     # a point is not its own neighbour
+    return np.argsort(D, axis=1)[:, :k]
+
+
+def _shortcut_fraction(X, t, k, max_dt=np.pi, include_self=False, per_pair=False):
+    t = np.asarray(t, dtype=np.float64)
+    far = np.abs(t[_knn_indices(X, k, include_self)] - t[:, None]) > max_dt   # (N, k)
+    return float(far.mean() if per_pair else far.any(axis=1).mean())
+
+
+def _reference_shortcut(X, t, k):
+    return _shortcut_fraction(X, t, k)
+
+
+def _roll(n, noise, seed):
+    """A small un-standardised swiss roll (turns about 2 pi apart in t), with its roll parameter t."""
+    rng = np.random.default_rng(seed)
+    t = 1.5 * np.pi * (1 + 2 * rng.random(n))                          # (n,) as in sklearn's make_swiss_roll
+    X = np.column_stack([t * np.cos(t), 21 * rng.random(n), t * np.sin(t)])   # (n, 3)
+    return X + noise * rng.standard_normal(X.shape), t
+
+
+def _shortcut_cases():
+    X1, t1 = _roll(150, 0.6, seed=1)
+    X2, t2 = _roll(120, 1.2, seed=2)
+    X3 = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [5.0, 5.0], [5.5, 5.0]])
+    t3 = np.array([0.0, 0.5, 10.0, 1.0, 1.2])
+    return [(X1, t1, 20), (X2, t2, 8), (X3, t3, 2)]
+
+
+@checker("ex-manifold-shortcuts", example=lambda: _reference_shortcut)
+def check_shortcut_fraction(fn):
+    """``fn(X, t, k)`` must return the fraction of points whose k nearest OTHER points (Euclidean, in X)
+    include at least one with |t_i - t_j| > pi."""
+    return check_function(
+        "ex-manifold-shortcuts", fn, reference=_reference_shortcut, cases=_shortcut_cases(), expect="float",
+        rtol=1e-9, atol=1e-12,
+        case_names=["150 points of a noisy roll, k = 20", "120 points of a noisier roll, k = 8",
+                    "five hand-made points in 2-d, k = 2"],
+        mistakes=[
+            (lambda X, t, k: _shortcut_fraction(X, t, k, include_self=True),
+             "each point counted itself as one of its k nearest neighbours (its distance to itself is 0); "
+             "leave the point out, e.g. ask for k + 1 neighbours and drop the first column."),
+            (lambda X, t, k: _shortcut_fraction(X, t, k, per_pair=True),
+             "that is the fraction of neighbour PAIRS that jump; the question asks for the fraction of "
+             "POINTS with at least one such neighbour: use .any(axis=1) before averaging."),
+            (lambda X, t, k: _shortcut_fraction(X, t, k, max_dt=2 * np.pi),
+             "the threshold is half a turn, |t_i - t_j| > pi, not a whole turn (2 pi)."),
+        ],
+        hint="find each point's k nearest other points in X (sklearn's NearestNeighbors(n_neighbors=k + 1), "
+             "then drop the first column, the point itself), compare their t with the point's own, and "
+             "average over points whether any |difference| exceeds pi.",
     )
