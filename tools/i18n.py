@@ -71,7 +71,22 @@ def extract(outdir: Path) -> Path:
     pots = sorted(outdir.rglob("*.pot"))
     if not pots:
         raise SystemExit(f"the gettext build wrote no catalogs into {outdir}")
+    for pot in pots:
+        _locations_from_root(pot, outdir)
     return outdir
+
+
+def _locations_from_root(pot: Path, outdir: Path) -> None:
+    """Write each message's location relative to the repository root (``book/intro.md:3``).
+
+    Sphinx writes them relative to its output folder, a temporary one, so the catalogs would change with
+    the folder the book was checked out in.
+    """
+    cat = read_catalog(pot)
+    for m in cat:
+        m.locations = [((outdir / path).resolve().relative_to(ROOT).as_posix(), line)
+                       for path, line in m.locations]
+    write_catalog(pot, cat)
 
 
 # --- catalogs -------------------------------------------------------------------------------------
