@@ -70,6 +70,9 @@ def test_messages_without_words_need_no_translation():
     assert i18n.needs_no_translation("{glue:text}`ae_mse:.4f`")
     assert i18n.needs_no_translation("{cite}`bank2020autoencoders` ($p = 2$)")
     assert not i18n.needs_no_translation("{glue:text}`ae_mse:.4f` per pixel")
+    assert i18n.needs_no_translation("linear_autoencoders_and_pca")
+    assert not i18n.needs_no_translation("pass")
+    assert not i18n.needs_no_translation("whole book")
 
 
 def test_glue_roles_of_a_translation_read_the_page_values():

@@ -112,8 +112,12 @@ def pages(pot_dir: Path) -> dict[str, Path]:
 
 
 def needs_no_translation(text: str) -> bool:
-    """A message with no words outside its markup (a table cell holding only a glued number, a citation)."""
-    rest = INLINE_MATH.sub("", ROLE.sub("", INLINE_CODE.sub("", URL.sub("", text))))
+    """A message with no words outside its markup (a table cell holding only a glued number, a citation),
+    or only an identifier."""
+    rest = INLINE_MATH.sub("", ROLE.sub("", INLINE_CODE.sub("", URL.sub("", text)))).strip()
+    # An identifier on its own (a notebook's name in a table of run times) is a name, not prose.
+    if re.fullmatch(r"[A-Za-z0-9]+(?:[_/][A-Za-z0-9]+)+(?:\.[a-z]+)?", rest):
+        return True
     return not re.search(r"[^\W\d_]", rest)
 
 
