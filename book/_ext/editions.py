@@ -3,6 +3,8 @@ gettext catalogs in locales/; see tools/i18n.py).
 
 - Every page gets a link to the same page in the other edition, and ``<link rel="alternate" hreflang>``.
 - Every message has a line number (tools/i18n.py needs it to write the Korean notebooks).
+- An exercise's title is a message too (sphinx-exercise leaves it without a source, so Sphinx would
+  skip it).
 - Display math is kept out of the catalogs: a formula reads the same in every language, and a translator
   who retypes it can only break it.
 - Korean pages get a font stack of fonts that readers' systems have (no font is fetched from a CDN) and
@@ -67,6 +69,42 @@ class LineNumbersForTableCells(SphinxTransform):
                 last = node.line
 
 
+def _translatable_titles(base):
+    """sphinx-exercise's directive ``base`` with its title given the directive's source and line."""
+    from sphinx_exercise.nodes import exercise_subtitle
+
+    class Directive(base):
+        def run(self):
+            result = super().run()
+            source, line = self.state_machine.get_source_and_line(self.lineno)
+            for node in result:
+                for subtitle in node.findall(exercise_subtitle):
+                    subtitle.source, subtitle.line = source, line
+                    subtitle.rawsource = self.arguments[0]  # the message Sphinx extracts
+            return result
+
+    Directive.__name__ = base.__name__
+    return Directive
+
+
+class ExerciseTitlesInCatalogs(SphinxPostTransform):
+    """For the gettext builder only: keep each exercise title as a message. sphinx-exercise folds the
+    title into the numbered heading ("Exercise 1.2 (title)") before the catalogs are written, so a copy
+    of it is left in the doctree as a paragraph (the HTML builders never see it)."""
+    default_priority = 19  # before sphinx-exercise's ResolveTitlesInExercises (20)
+    builders = ("gettext",)
+
+    def run(self, **kwargs) -> None:
+        from sphinx_exercise.nodes import exercise_subtitle
+
+        for subtitle in list(self.document.findall(exercise_subtitle)):
+            if subtitle.source and subtitle.rawsource:
+                copy = nodes.paragraph(subtitle.rawsource, subtitle.rawsource)
+                copy.source, copy.line = subtitle.source, subtitle.line
+                copy.uid = ""  # the gettext builder keeps only nodes with a uid (as it does for toctrees)
+                subtitle.parent.parent.append(copy)
+
+
 def _in_code_cell(node) -> bool:
     while node is not None:
         if isinstance(node, nodes.container) and "cell" in node.get("classes", []):
@@ -108,8 +146,14 @@ def add_static(app) -> None:
 
 
 def setup(app):
+    from sphinx_exercise.directive import ExerciseDirective, ExerciseStartDirective
+
+    app.setup_extension("sphinx_exercise")
+    app.add_directive("exercise", _translatable_titles(ExerciseDirective), override=True)
+    app.add_directive("exercise-start", _translatable_titles(ExerciseStartDirective), override=True)
     app.add_transform(KeepOutOfCatalogs)
     app.add_transform(LineNumbersForTableCells)
+    app.add_post_transform(ExerciseTitlesInCatalogs)
     app.add_post_transform(LanguageSwitch)
     app.connect("builder-inited", add_static)
     app.connect("html-page-context", add_alternate_links)
