@@ -41,6 +41,7 @@ INLINE_CODE = re.compile(r"(?<![}`])`[^`]+`")
 URL = re.compile(r"https?://[^\s)>\]]+")
 # Roles whose displayed text may be translated as long as the target stays: {doc}`text <target>`.
 TEXT_ROLES = {"doc", "ref", "numref", "term"}
+FORMAT_FLAGS = {"python-format", "python-brace-format"}
 
 
 # --- running Sphinx -------------------------------------------------------------------------------
@@ -135,6 +136,11 @@ def update(pot_dir: Path) -> None:
             continue
         cat, changed = read_catalog(po), False
         for m in cat:
+            # Babel marks any message with "%" or "{...}" as a format string; ours are prose, and
+            # msgfmt --check would reject a translation that moves the "%".
+            if m.flags & FORMAT_FLAGS:
+                m.flags -= FORMAT_FLAGS
+                changed = True
             if m.id and not m.string and needs_no_translation(m.id):
                 m.string, changed = m.id, True
         if changed:
