@@ -107,3 +107,22 @@ def test_catalog_problems_finds_stale_untranslated_fuzzy_and_broken(tmp_path, mo
     assert "fuzzy" in found and "untranslated: 'Bye'" in found
     _write(catalogs / "book" / "gone.po", ["Old"], {"Old": "옛것"})
     assert "no English page book/gone" in "\n".join(i18n.catalog_problems(pots))
+
+
+KOREAN = sorted((ROOT / "locales" / "ko" / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", KOREAN, ids=lambda p: p.stem)
+def test_korean_notebook_has_the_english_code_cells(path):
+    """A Korean notebook differs from its English source only in its markdown: every code cell, with its
+    tags, is the English one, so the English notebook's run under nbval covers the Korean one's code."""
+    import nbformat
+
+    english = nbformat.read(ROOT / "book" / path.name, as_version=4)
+    korean = nbformat.read(path, as_version=4)
+    assert [c.cell_type for c in korean.cells] == [c.cell_type for c in english.cells]
+    for k, e in zip(korean.cells, english.cells):
+        if e.cell_type == "code":
+            assert k.source == e.source and k.metadata == e.metadata, f"{path.name}: a code cell differs"
+    assert korean.metadata["aecourse"]["language"] == "ko"
+    assert any(i18n.re.search(r"[\uac00-\ud7a3]", c.source) for c in korean.cells if c.cell_type == "markdown")
