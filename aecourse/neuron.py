@@ -5,7 +5,9 @@ cost can be worked out by hand (Nielsen 2015, "Neural Networks and Deep Learning
 pass, its cost and gradients for the quadratic and cross-entropy costs, and a deterministic run of plain
 gradient descent that records the whole trajectory. For deep networks, :func:`layer_gradient_norms` measures
 how large each layer's weight gradient is, the quantity that vanishes in deep sigmoid networks
-(Glorot & Bengio 2010).
+(Glorot & Bengio 2010), and :func:`activation_derivatives` measures each activation layer's mean slope
+sigma'(z) on data, which tells a saturated network (slopes near 0) from one whose units sit in their linear
+range (slopes near the maximum, 1/4 for the sigmoid).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from torch import nn
 from ._validation import check_choice, check_int, check_positive
 
 __all__ = ["COSTS", "sigmoid", "sigmoid_prime", "neuron_output", "neuron_cost", "neuron_gradients",
-           "NeuronRun", "train_neuron", "layer_gradient_norms"]
+           "NeuronRun", "train_neuron", "layer_gradient_norms", "activation_derivatives"]
 
 COSTS = ("quadratic", "cross_entropy")
 
@@ -193,3 +195,58 @@ def layer_gradient_norms(model: nn.Module, X, loss_fn: Callable | None = None, t
     grads = torch.autograd.grad(loss, [m.weight for m in layers])
     return {f"{i + 1}: {m.in_features}->{m.out_features}": float(g.norm())
             for i, (m, g) in enumerate(zip(layers, grads))}
+
+
+# Element-wise activations whose slope activation_derivatives measures (nn.Identity is left out: slope 1).
+_ELEMENTWISE = (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Softplus, nn.SiLU)
+
+
+def activation_derivatives(model: nn.Module, X) -> dict[str, float]:
+    """The mean derivative f'(z) of every element-wise activation layer of ``model`` on the rows of ``X``.
+
+    For each activation module (sigmoid, tanh, ReLU, ...) in forward order, the derivative of its output with
+    respect to its input z is evaluated at every unit and every row of ``X`` and averaged. Keys read
+    ``"3: Sigmoid (32)"`` (activation number, module, width). The model is run once in ``torch.no_grad``;
+    each slope comes from ``torch.autograd`` on a detached copy of that layer's input, so the model's
+    ``.grad`` fields are left untouched.
+
+    Backpropagation multiplies the error by these slopes, once per layer. A mean near 0 means saturated
+    units (large |z|, as for a neuron started far from z = 0); a mean near the activation's maximum slope
+    (1/4 for the sigmoid, reached at z = 0) means the units are in their linear range, so any shrinking of
+    the error must then come from the weights.
+    """
+    from .train import to_tensor
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model of type {type(model).__name__} must be a torch nn.Module.")
+    acts = [m for m in model.modules() if isinstance(m, _ELEMENTWISE)]
+    if not acts:
+        raise ValueError(f"model {type(model).__name__} has no element-wise activation layer (sigmoid, tanh, "
+                         "ReLU, ...); a linear network has slope 1 everywhere.")
+    p = next(model.parameters())
+    x = to_tensor(X, p.device, dtype=p.dtype)                               # (N, n), in the model's precision
+    means: dict[int, float] = {}
+    widths: dict[int, int] = {}
+
+    def hook(index):
+        def record(module, inputs, output):
+            with torch.enable_grad():
+                z = inputs[0].detach().requires_grad_(True)                # (N, width)
+                # Element-wise, so d(sum of outputs)/dz_i is f'(z_i) at every entry.
+                (slope,) = torch.autograd.grad(module.forward(z).sum(), z)  # (N, width); forward: no hooks
+            means[index] = float(slope.double().mean())
+            widths[index] = z.shape[-1]
+        return record
+
+    handles = [m.register_forward_hook(hook(i)) for i, m in enumerate(acts)]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    missing = [i for i in range(len(acts)) if i not in means]
+    if missing:
+        raise ValueError(f"activation layers {[i + 1 for i in missing]} of {type(model).__name__} were not "
+                         "used by its forward pass; measure a model whose forward calls every activation.")
+    return {f"{i + 1}: {type(m).__name__} ({widths[i]})": means[i] for i, m in enumerate(acts)}

@@ -9,8 +9,8 @@ from scipy.special import expit
 
 import aecourse
 from aecourse.exercises import ExerciseFailed, backprop
-from aecourse.neuron import (COSTS, layer_gradient_norms, neuron_cost, neuron_gradients, neuron_output,
-                             sigmoid, sigmoid_prime, train_neuron)
+from aecourse.neuron import (COSTS, activation_derivatives, layer_gradient_norms, neuron_cost, neuron_gradients,
+                             neuron_output, sigmoid, sigmoid_prime, train_neuron)
 
 POINTS = [(0.6, 0.9, 1.0, 0.0), (2.0, 2.0, 1.0, 0.0), (-1.3, 0.4, 2.5, 1.0), (0.2, -3.0, -0.8, 0.3),
           (5.0, 4.0, 1.0, 0.0), (-0.7, 0.0, 0.0, 0.9)]
@@ -163,6 +163,67 @@ def test_layer_gradient_norms_errors():
         layer_gradient_norms(torch.nn.Sequential(torch.nn.Sigmoid(), torch.nn.Flatten()), np.ones((2, 2)))
 
 
+# ------------------------------------------------------------------------- slopes of the activations
+
+def _numpy_slopes(model, X, act):
+    """Mean f'(z) per activation layer by a hand-written numpy forward pass through the Linear layers."""
+    slope = {"sigmoid": lambda z: expit(z) * (1 - expit(z)), "tanh": lambda z: 1 - np.tanh(z) ** 2,
+             "relu": lambda z: (z > 0).astype(float)}
+    f = {"sigmoid": expit, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    h, out = np.asarray(X, dtype=np.float64), []
+    n_enc = len(model.hidden) + 1                       # encoder Linear layers; the last one is the linear code
+    for i, m in enumerate(layers):
+        z = h @ m.weight.detach().double().numpy().T + m.bias.detach().double().numpy()
+        if i == n_enc - 1:
+            h = z                                       # linear code: no activation
+            continue
+        name = "sigmoid" if i == len(layers) - 1 else act   # sigmoid output layer
+        out.append(slope[name](z).mean())
+        h = f[name](z)
+    return out
+
+
+@pytest.mark.parametrize("act, init", [("sigmoid", "normal"), ("sigmoid", "xavier"), ("tanh", "xavier"),
+                                       ("relu", "he")])
+def test_activation_derivatives_match_a_numpy_forward_pass(act, init):
+    X = np.random.default_rng(1).random((40, 8))
+    model = aecourse.MLPAutoencoder(8, 2, hidden=(6, 4), activation=act, out_activation="sigmoid", init=init,
+                                    init_std=0.5, seed=2).double()
+    got = activation_derivatives(model, X)
+    names = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU"}
+    assert list(got) == [f"1: {names[act]} (6)", f"2: {names[act]} (4)", f"3: {names[act]} (4)",
+                         f"4: {names[act]} (6)", "5: Sigmoid (8)"]
+    np.testing.assert_allclose(list(got.values()), _numpy_slopes(model, X, act), rtol=1e-5, atol=1e-7)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_activation_derivatives_tell_saturation_from_the_linear_range():
+    X = np.random.default_rng(0).random((30, 5))
+    small = aecourse.MLPAutoencoder(5, 2, hidden=(4,), activation="sigmoid", init="normal", init_std=0.01, seed=0)
+    large = aecourse.MLPAutoencoder(5, 2, hidden=(4,), activation="sigmoid", init="normal", init_std=30.0, seed=0)
+    assert min(activation_derivatives(small, X).values()) > 0.249       # z ~ 0: the top of sigma'
+    assert max(activation_derivatives(large, X).values()) < 0.05        # |z| large: saturated
+
+
+def test_activation_derivatives_errors():
+    with pytest.raises(TypeError, match="must be a torch nn.Module"):
+        activation_derivatives("model", np.ones((2, 2)))
+    with pytest.raises(ValueError, match="has no element-wise activation layer"):
+        activation_derivatives(torch.nn.Sequential(torch.nn.Linear(2, 2)), np.ones((2, 2)))
+    class Unused(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.extra = torch.nn.Linear(2, 2), torch.nn.Sigmoid()   # extra: never called
+
+        def forward(self, x):
+            return self.lin(x)
+
+    unused = Unused()
+    with pytest.raises(ValueError, match="were not used by its forward pass"):
+        activation_derivatives(unused, np.ones((2, 2)))
+
+
 # ------------------------------------------------------------------------------------------ checkers
 
 def test_checkers_accept_their_examples(capsys):
@@ -170,6 +231,29 @@ def test_checkers_accept_their_examples(capsys):
                            (backprop.check_fast_start, backprop._example_fast_start),
                            (backprop.check_sigmoid_chain_bound, backprop._example_bound)]:
         assert check(example).passed
+    assert backprop.check_predicted_sigma_prime(0.25).passed
+
+
+def test_predicted_sigma_prime_reference_is_the_measured_mean():
+    X = aecourse.load_digits().X_train
+    model = aecourse.MLPAutoencoder(64, 2, hidden=(128, 64, 32), activation="sigmoid", out_activation="sigmoid",
+                                    init="normal", init_std=0.01, seed=0)
+    hidden = list(activation_derivatives(model, X).values())[:-1]      # the output layer is not hidden
+    backprop.check_predicted_sigma_prime(float(np.mean(hidden)))
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (0.5, "value sigma\\(0\\), not its slope"),
+    (1.0, "tanh's"),
+    (0.25 ** 7, "product of the seven slopes"),
+    (0.01, "saturated units"),
+    (0.3, "outside the range"),
+    (0.18, "too low"),
+    (None, "is None"),
+])
+def test_predicted_sigma_prime_checker_rejects(wrong, match):
+    with pytest.raises(ExerciseFailed, match=match):
+        backprop.check_predicted_sigma_prime(wrong)
 
 
 @pytest.mark.parametrize("wrong, match", [

@@ -1,4 +1,5 @@
-"""Checkers for backpropagation through one sigmoid neuron, saturation, and the sigmoid's gradient bound."""
+"""Checkers for backpropagation through one sigmoid neuron, saturation, the sigmoid's gradient bound, and a
+prediction of the slopes sigma'(z) in a deep sigmoid network."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,8 @@ import numpy as np
 from ..neuron import neuron_gradients, sigmoid, sigmoid_prime, train_neuron
 from ._core import _call, _to_numpy, check_function, checker, failed, passed
 
-__all__ = ["check_neuron_gradients", "check_fast_start", "check_sigmoid_chain_bound"]
+__all__ = ["check_neuron_gradients", "check_fast_start", "check_sigmoid_chain_bound",
+           "check_predicted_sigma_prime"]
 
 
 # ------------------------------------------------------------------ ex-backprop-neuron-grad
@@ -128,3 +130,48 @@ def check_sigmoid_chain_bound(fn):
              "one such factor per layer.",
     )
 
+
+
+# ------------------------------------------------------------------ ex-backprop-predict-sigma-prime
+
+# The naive start of the deep autoencoder: weights N(0, 0.01^2), zero biases, inputs in [0, 1] (64 pixels).
+# Then |z| <= 0.01 * sqrt(64) * (a few) and sigma'(z) = 1/4 - z^2/16 + ... is 1/4 to within about 1e-3.
+PREDICT_SIGMA_PRIME = 0.25
+PREDICT_SIGMA_PRIME_ATOL = 0.005
+
+
+@checker("ex-backprop-predict-sigma-prime", kind="value", example=lambda: PREDICT_SIGMA_PRIME)
+def check_predicted_sigma_prime(value):
+    """``value``: the predicted mean sigma'(z) over the hidden sigmoid units of the deep autoencoder at its naive
+    start (weights N(0, 0.01^2), zero biases), averaged over the training digits."""
+    label = "ex-backprop-predict-sigma-prime"
+    if value is None:
+        failed(label, "predicted_sigma_prime is None.", "assign your number to predicted_sigma_prime first.")
+    if callable(value):
+        failed(label, "expected a number, but got a function.", "call it and pass the result.")
+    g = float(_to_numpy(label, value, "float", "predicted_sigma_prime"))
+    if not np.isfinite(g):
+        failed(label, f"predicted_sigma_prime is {g}; expected a finite number.",
+               "sigma'(z) = sigma(z)(1 - sigma(z)) lies between 0 and 1/4.")
+    if abs(g - PREDICT_SIGMA_PRIME) <= PREDICT_SIGMA_PRIME_ATOL:
+        return passed(label, f"predicted_sigma_prime = {g:.4g}: with weights of size 0.01 every weighted input "
+                             "z is close to 0, where sigma' takes its largest value. Now measure it.")
+    mistakes = [
+        (0.25 ** 7, "that is the bound on the product of the seven slopes along the whole chain; the question "
+                    "asks for the mean slope of one unit, layer by layer."),
+        (0.5, "0.5 is the sigmoid's value sigma(0), not its slope: sigma'(0) = sigma(0)(1 - sigma(0))."),
+        (1.0, "a slope of 1 at the origin is tanh's (or the identity's); the sigmoid is flatter."),
+    ]
+    for wrong, why in mistakes:
+        if np.isclose(g, wrong, rtol=0.05, atol=1e-6):
+            failed(label, f"predicted_sigma_prime = {g:.4g} is not right.", why)
+    if 0.0 <= g < 0.1:
+        failed(label, f"predicted_sigma_prime = {g:.4g} is not right (it is too low).",
+               "a slope near 0 would mean saturated units, |z| large. With weights of size 0.01, zero biases and "
+               "pixels in [0, 1], how large can z = W x + b be?")
+    if g < 0.0 or g > 0.25 + PREDICT_SIGMA_PRIME_ATOL:
+        failed(label, f"predicted_sigma_prime = {g:.4g} is outside the range of sigma'.",
+               "sigma'(z) = sigma(z)(1 - sigma(z)) lies between 0 and 1/4.")
+    failed(label, f"predicted_sigma_prime = {g:.4g} is not right (it is too low).",
+           "estimate z: with weights of size 0.01, zero biases and inputs in [0, 1], z is close to 0; where does "
+           "sigma' peak?")
