@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from sklearn.decomposition import PCA as SkPCA
+from sklearn.linear_model import LinearRegression
 
 import aecourse
 import aecourse.decomposition as decomposition
@@ -278,6 +279,98 @@ def test_make_circle():
         dn.make_circle(10, radius=-1.0)
 
 
+# ------------------------------------------------------------------------------------ Wiener filter
+
+def _low_rank_data(n=300, d=10, seed=0):
+    rng = np.random.default_rng(seed)
+    scales = np.array([1.0, 0.6, 0.3, 0.15, 0.05] + [0.0] * (d - 5))     # a rank-5 covariance
+    return 0.5 + (rng.standard_normal((n, d)) * scales) @ np.linalg.qr(rng.standard_normal((d, d)))[0]
+
+
+def test_wiener_is_mu_plus_S_times_inverse_of_S_plus_sigma2():
+    """The library works in the eigenbasis; the closed form solves the linear system directly."""
+    X, sigma = _low_rank_data(), 0.3
+    probe = X[:20] + sigma * np.random.default_rng(1).standard_normal((20, 10))
+    mu = X.mean(0)
+    S = np.cov(X, rowvar=False, bias=True)
+    expected = mu + (probe - mu) @ np.linalg.solve(S + sigma ** 2 * np.eye(10), S)   # S symmetric: row form
+    w = dn.WienerDenoiser(sigma).fit(X)
+    assert np.allclose(w.transform(probe), expected, atol=1e-10)
+    assert np.allclose(w(probe), expected, atol=1e-10)
+    assert np.allclose(w.fit_transform(X, probe), expected, atol=1e-10)
+
+
+def test_wiener_shrinks_each_principal_direction_by_l_over_l_plus_sigma2():
+    X, sigma = _low_rank_data(), 0.2
+    w = dn.WienerDenoiser(sigma).fit(X)
+    lam, V = np.linalg.eigh(np.cov(X, rowvar=False, bias=True))
+    assert np.allclose(w.eigenvalues_, np.clip(lam[::-1], 0, None), atol=1e-12)
+    assert np.all(np.diff(w.eigenvalues_) <= 0)
+    assert np.allclose(w.shrinkage_, w.eigenvalues_ / (w.eigenvalues_ + sigma ** 2))
+    for i in (0, 2, 4, 7):                       # a strong, a middle, a weak and a dead direction
+        v = V[:, ::-1][:, i]
+        out = w.transform((X.mean(0) + 0.7 * v)[None])[0] - X.mean(0)
+        assert np.allclose(out, 0.7 * w.shrinkage_[i] * v, atol=1e-10)
+    assert w.shrinkage_[0] > 0.95 and w.shrinkage_[-1] < 1e-10
+
+
+def test_wiener_is_the_limit_of_linear_regression_of_clean_on_noisy():
+    """sklearn's least squares of x on many noisy copies x~ approaches the Wiener filter."""
+    X, sigma = _low_rank_data(n=200), 0.3
+    rng = np.random.default_rng(2)
+    reps = 200
+    clean = np.tile(X, (reps, 1))
+    noisy = clean + sigma * rng.standard_normal(clean.shape)
+    reg = LinearRegression().fit(noisy, clean)
+    probe = X[:50] + sigma * rng.standard_normal((50, 10))
+    w = dn.WienerDenoiser(sigma).fit(X)
+    gap = np.abs(reg.predict(probe) - w.transform(probe)).max()
+    assert gap < 0.02, gap
+    # ... and it is not the best PCA projection (which keeps directions whole): a different map.
+    assert np.abs(dn.best_pca_denoiser(X, "gaussian", sigma).reconstruct(probe) - w.transform(probe)).max() > 0.05
+
+
+def test_wiener_expected_mse_matches_a_monte_carlo_measurement():
+    X, sigma = _low_rank_data(n=400), 0.25
+    w = dn.WienerDenoiser(sigma).fit(X)
+    lam = w.eigenvalues_
+    assert w.expected_mse_ == pytest.approx(np.mean(lam * sigma ** 2 / (lam + sigma ** 2)))
+    clean = np.tile(X, (50, 1))
+    noisy = clean + sigma * np.random.default_rng(3).standard_normal(clean.shape)
+    measured = np.mean((w.transform(noisy) - clean) ** 2)
+    assert measured == pytest.approx(w.expected_mse_, rel=0.02)
+    assert w.expected_mse_ < sigma ** 2   # better than doing nothing
+
+
+def test_wiener_on_gaussian_data_is_the_posterior_mean():
+    """For x ~ N(mu, S), Tweedie: E[x | x~] = x~ + sigma^2 grad log N(x~; mu, S + sigma^2 I) (torch autograd)."""
+    X, sigma = _low_rank_data(n=150, d=6), 0.2
+    w = dn.WienerDenoiser(sigma).fit(X)
+    S = torch.as_tensor(np.cov(X, rowvar=False, bias=True))
+    noisy = torch.distributions.MultivariateNormal(torch.as_tensor(X.mean(0)), S + sigma ** 2 * torch.eye(6))
+    probe = torch.tensor(X[:15] + 0.3, requires_grad=True)
+    score, = torch.autograd.grad(noisy.log_prob(probe).sum(), probe)
+    tweedie = probe.detach().numpy() + sigma ** 2 * score.numpy()
+    assert np.allclose(w.transform(probe.detach().numpy()), tweedie, atol=1e-9)
+
+
+def test_wiener_errors():
+    with pytest.raises(ValueError, match="sigma=0.0 must be > 0"):
+        dn.WienerDenoiser(0.0)
+    with pytest.raises(TypeError, match="sigma='0.1' must be a finite real number"):
+        dn.WienerDenoiser("0.1")
+    with pytest.raises(RuntimeError, match=r"not fitted yet; call WienerDenoiser.fit\(X\)"):
+        dn.WienerDenoiser(0.1).transform(np.zeros((2, 3)))
+    w = dn.WienerDenoiser(0.1).fit(np.random.default_rng(0).random((20, 4)))
+    with pytest.raises(ValueError, match="X_noisy has 3 features, but WienerDenoiser was fitted with 4"):
+        w.transform(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="X_noisy must be 2-D"):
+        w.transform(np.zeros(4))
+    with pytest.raises(ValueError, match="X contains 1 NaN"):
+        dn.WienerDenoiser(0.1).fit(np.array([[0.0, np.nan], [1.0, 2.0]]))
+    assert repr(w) == "WienerDenoiser(sigma=0.1)"
+
+
 # ----------------------------------------------------------------------------- networks and baselines
 
 def test_fit_denoiser_seeded_and_model_denoiser():
@@ -339,7 +432,13 @@ def test_compare_denoisers():
     assert res.psnr["PCA"] == pytest.approx(ref(sk.inverse_transform(sk.transform(noisy))), abs=1e-4)
     assert res.pca.n_components_ == res.pca_components
     assert res.pca.n_components_ == dn.best_pca_denoiser(X_train, "gaussian", 0.2, seed=4).n_components_
-    assert list(res.psnr)[:4] == ["noisy input", "clipping", "PCA", "PCA + clipping"]
+    assert list(res.psnr)[:6] == ["noisy input", "clipping", "PCA", "PCA + clipping", "Wiener", "Wiener + clipping"]
+    w = dn.WienerDenoiser(0.2).fit(X_train)
+    assert res.psnr["Wiener"] == pytest.approx(ref(w.transform(noisy)), abs=1e-9)
+    assert res.psnr["Wiener + clipping"] == pytest.approx(ref(np.clip(w.transform(noisy), 0, 1)), abs=1e-9)
+    assert res.psnr["Wiener"] > res.psnr["PCA"]   # the best linear map beats the best projection
+    masked = dn.compare_denoisers(X_train, X_test, "masking", 0.2, seed=3)
+    assert "Wiener" not in masked.psnr            # built for Gaussian noise only
     assert res.psnr["PCA"] > res.psnr["noisy input"]
     with pytest.raises(ValueError, match="X_train has 64 features but X_test has 3"):
         dn.compare_denoisers(X_train, np.zeros((2, 3)))
@@ -349,7 +448,8 @@ def test_compare_denoisers():
 
 # -------------------------------------------------------------------------------------------- checkers
 
-@pytest.mark.parametrize("label", ["ex-denoise-noisy-psnr", "ex-denoise-loss", "ex-denoise-posterior-mean"])
+@pytest.mark.parametrize("label", ["ex-denoise-noisy-psnr", "ex-denoise-loss", "ex-denoise-posterior-mean",
+                                   "ex-denoise-wiener-psnr"])
 def test_checker_accepts_its_example(label):
     entry = REGISTRY[label]
     assert entry["check"](entry["example"]()).passed
@@ -388,3 +488,44 @@ def test_posterior_mean_checker_names_mistakes():
         checks.check_posterior_mean(nearest)
     with np.errstate(all="ignore"), pytest.raises(ExerciseFailed, match="largest exponent"):
         checks.check_posterior_mean(unstable)
+
+
+def _eig(X, centre=True):
+    Xc = X - X.mean(0) if centre else X
+    return np.clip(np.linalg.eigvalsh(Xc.T @ Xc / len(X)), 0, None)
+
+
+def _db(mse):
+    return 10 * np.log10(1 / mse)
+
+
+def test_wiener_psnr_checker_accepts_the_sample_covariance_and_the_library():
+    def sample_cov(X, s):       # 1/(N - 1) instead of 1/N: a negligible difference, accepted
+        lam = np.linalg.eigvalsh(np.cov(X, rowvar=False))
+        return _db(np.mean(lam * s ** 2 / (lam + s ** 2)))
+
+    assert checks.check_wiener_psnr(sample_cov).passed
+    assert checks.check_wiener_psnr(lambda X, s: _db(dn.WienerDenoiser(s).fit(X).expected_mse_)).passed
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda X, s: _db(np.mean(_eig(X, False) * s ** 2 / (_eig(X, False) + s ** 2))), "centre the data first"),
+    (lambda X, s: _db(np.mean(_eig(X) * s / (_eig(X) + s))), r"not l / \(l \+ sigma\)"),
+    (lambda X, s: _db(np.mean((1 - s ** 2 / (_eig(X) + s ** 2)) ** 2 * _eig(X)      # scaled by sigma^2/(l+sigma^2)
+                              + (s ** 2 / (_eig(X) + s ** 2)) ** 2 * s ** 2)), "the fraction it removes"),
+    (lambda X, s: _db(np.mean((_eig(X) / (_eig(X) + s ** 2)) ** 2 * s ** 2)), "only the noise that gets through"),
+    (lambda X, s: _db(np.sum(_eig(X) * s ** 2 / (_eig(X) + s ** 2))), "do not sum"),
+    (lambda X, s: 20 * np.log10(1 / np.mean(_eig(X) * s ** 2 / (_eig(X) + s ** 2))), "not 20 log10"),
+    (lambda X, s: _db(s ** 2), "PSNR of the noisy input"),
+])
+def test_wiener_psnr_checker_names_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        checks.check_wiener_psnr(wrong)
+
+
+def test_wiener_psnr_checker_reports_a_missing_answer():
+    def stub(X, s):
+        raise NotImplementedError("ex-denoise-wiener-psnr")
+
+    with pytest.raises(ExerciseFailed):
+        checks.check_wiener_psnr(stub)

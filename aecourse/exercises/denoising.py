@@ -1,4 +1,5 @@
-"""Checkers on denoising: the PSNR of Gaussian noise, the denoising loss (clean target!), the ideal denoiser."""
+"""Checkers on denoising: the PSNR of Gaussian noise, the denoising loss (clean target!), the ideal denoiser,
+the Wiener filter's PSNR predicted from the eigenvalues of the data."""
 from __future__ import annotations
 
 import math
@@ -9,10 +10,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data import corrupt
-from ..denoising import ideal_denoiser
+from ..denoising import WienerDenoiser, ideal_denoiser
 from ._core import check_function, check_value, checker
 
-__all__ = ["check_noisy_psnr", "check_denoising_loss", "check_posterior_mean"]
+__all__ = ["check_noisy_psnr", "check_denoising_loss", "check_posterior_mean", "check_wiener_psnr"]
 
 SIGMA = 0.2  # the noise level of the PSNR exercise
 
@@ -148,4 +149,73 @@ def check_posterior_mean(fn):
         ],
         hint="weights w_i proportional to exp(-|x~ - x_i|^2 / (2 sigma^2)), normalised per row; subtract each "
              "row's largest exponent before np.exp, or far points give 0 / 0 = NaN.",
+    )
+
+
+# ------------------------------------------------------------------------ Wiener filter, predicted
+
+def _reference_wiener_psnr(X, sigma):
+    return 10 * math.log10(1 / WienerDenoiser(sigma).fit(X).expected_mse_)
+
+
+def _example_wiener_psnr(X, sigma):
+    lam = np.linalg.eigvalsh(np.cov(X, rowvar=False, bias=True))        # eigenvalues of the covariance
+    mse = np.mean(lam * sigma ** 2 / (lam + sigma ** 2))                 # per direction: l sigma^2 / (l + sigma^2)
+    return 10 * np.log10(1 / mse)
+
+
+def _wiener_cases():
+    rng = np.random.default_rng(11)
+    # Pixel-like data: mean far from 0, decaying scales, one dead direction (a rank-deficient covariance).
+    A = 0.4 + (rng.standard_normal((500, 5)) * [0.5, 0.3, 0.15, 0.05, 0.0]) @ np.linalg.qr(
+        rng.standard_normal((5, 5)))[0]
+    B = 0.3 + 0.2 * rng.random((600, 8))
+    return [(A, 0.25), (A, 0.5), (B, 0.1)]
+
+
+def _psnr_of(mse):
+    return 10 * np.log10(1 / mse)
+
+
+def _eig(X, centre=True):
+    Xc = X - X.mean(axis=0) if centre else X
+    return np.clip(np.linalg.eigvalsh(Xc.T @ Xc / len(X)), 0, None)
+
+
+def _shrunk_error(lam, a, sigma):
+    """Mean squared error per feature when direction i is scaled by a_i: (1 - a)^2 l + a^2 sigma^2."""
+    return np.mean((1 - a) ** 2 * lam + a ** 2 * sigma ** 2)
+
+
+@checker("ex-denoise-wiener-psnr", example=lambda: _example_wiener_psnr)
+def check_wiener_psnr(fn):
+    """``fn(X, sigma)`` -> float: the PSNR (dB) the Wiener filter fitted on the clean rows of X reaches on data
+    like X with N(0, sigma^2) noise, predicted from the eigenvalues of X's covariance alone."""
+    return check_function(
+        "ex-denoise-wiener-psnr", fn, reference=_reference_wiener_psnr, cases=_wiener_cases(), expect="float",
+        rtol=0, atol=0.02,
+        case_names=["500 points in 5-d with one dead direction, sigma=0.25", "the same points, sigma=0.5",
+                    "600 points in 8-d, sigma=0.1"],
+        mistakes=[
+            (lambda X, s: _psnr_of(np.mean(_eig(X, False) * s ** 2 / (_eig(X, False) + s ** 2))),
+             "centre the data first: the filter works on x - mu, and the eigenvalues it needs are those of the "
+             "covariance, not of X^T X / N (which has the squared mean in it)."),
+            (lambda X, s: _psnr_of(np.mean(_eig(X) * s / (_eig(X) + s))),
+             "the noise VARIANCE is sigma^2: use l / (l + sigma^2), not l / (l + sigma)."),
+            (lambda X, s: _psnr_of(_shrunk_error(_eig(X), s ** 2 / (_eig(X) + s ** 2), s)),
+             "the filter keeps the fraction l / (l + sigma^2) of each direction (near 1 for a strong direction); "
+             "sigma^2 / (l + sigma^2) is the fraction it removes."),
+            (lambda X, s: _psnr_of(np.mean((_eig(X) / (_eig(X) + s ** 2)) ** 2 * s ** 2)),
+             "you counted only the noise that gets through, (l / (l + sigma^2))^2 sigma^2; shrinking also loses "
+             "part of the signal, (sigma^2 / (l + sigma^2))^2 l. Together: l sigma^2 / (l + sigma^2)."),
+            (lambda X, s: _psnr_of(np.sum(_eig(X) * s ** 2 / (_eig(X) + s ** 2))),
+             "PSNR uses the mean squared error PER PIXEL: average over the directions, do not sum."),
+            (lambda X, s: 20 * np.log10(1 / np.mean(_eig(X) * s ** 2 / (_eig(X) + s ** 2))),
+             "the MSE is already a squared quantity: PSNR = 10 log10(1 / MSE), not 20 log10."),
+            (lambda X, s: _psnr_of(s ** 2),
+             "that is the PSNR of the noisy input; the filter removes part of the noise in every direction."),
+        ],
+        hint="in the eigenbasis of the covariance the filter scales direction i by a_i = l_i / (l_i + sigma^2); "
+             "its error there is (1 - a_i)^2 l_i + a_i^2 sigma^2 = l_i sigma^2 / (l_i + sigma^2). Average over "
+             "the directions and take 10 log10(1 / MSE).",
     )
