@@ -72,3 +72,15 @@ def test_config_is_strict_and_offline():
     assert 0 < cfg["execute"]["timeout"] <= 600
     assert cfg["repository"]["path_to_book"] == ""
     assert "sphinx-mathjax-offline" in cfg["sphinx"]["extra_extensions"]
+
+
+def test_references_parse_with_unique_keys():
+    """A broken entry (a brace lost in a merge) fails the whole book build; catch it in the unit tests."""
+    import re
+
+    from pybtex.database import parse_file
+
+    text = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    keys = re.findall(r"^@\w+\{([^,]+),", text, flags=re.M)
+    assert len(keys) == len(set(keys)), sorted(k for k in set(keys) if keys.count(k) > 1)
+    assert len(parse_file(str(ROOT / "book" / "references.bib")).entries) == len(keys)
