@@ -135,7 +135,7 @@ class NoiseConditionalMLP(nn.Module):
     n_features : the data width n.
     hidden : hidden widths, e.g. (128, 128).
     n_freqs : sinusoidal frequencies for c (2 features each).
-    activation : hidden activation name.
+    activation : hidden activation: ``"silu"`` (x sigmoid(x)) or a name from :data:`aecourse.models.ACTIVATIONS`.
     seed : seeds the weights.
     """
 

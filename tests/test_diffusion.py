@@ -130,7 +130,8 @@ def test_ddpm_loss_is_the_irreducible_error_of_the_exact_predictor(v):
     s = D.NoiseSchedule(20)
     m = [1.0, -2.0]
     model = GaussianEps(m, v, s)
-    X = torch.as_tensor(m, dtype=torch.float32) + math.sqrt(v) * torch.randn(20000, 2, generator=torch.Generator().manual_seed(1))
+    noise = torch.randn(20000, 2, generator=torch.Generator().manual_seed(1))
+    X = torch.as_tensor(m, dtype=torch.float32) + math.sqrt(v) * noise
     loss = float(D.ddpm_loss(s, seed=0)(model, X, X))
     # Per coordinate Var(eps | x_t) = ab v / (ab v + 1 - ab): 0 for a point mass.
     ab = s.alpha_bars.numpy()

@@ -75,14 +75,16 @@ def check_forward_sample(fn):
              "you used alpha_t = 1 - beta_t of one step; x_t given x_0 needs alpha_bar_t, the PRODUCT of the alphas "
              "up to step t (np.cumprod)."),
             (lambda x0, t, e, b: _ab(b)[t][:, None] * x0 + (1 - _ab(b)[t])[:, None] * e,
-             "you multiplied by alpha_bar_t and 1 - alpha_bar_t; those are the VARIANCES. Scale by their square roots."),
+             "you multiplied by alpha_bar_t and 1 - alpha_bar_t; those are the VARIANCES. Scale by their "
+             "square roots."),
             (lambda x0, t, e, b: np.sqrt(np.concatenate([[1.0], _ab(b)])[t])[:, None] * x0
              + np.sqrt(1 - np.concatenate([[1.0], _ab(b)])[t])[:, None] * e,
              "an off-by-one: step t (0-based) includes beta_t itself, so alpha_bar_t = prod(1 - betas[:t + 1])."),
             (lambda x0, t, e, b: np.sqrt(_ab(b)[t])[:, None] * x0 + e,
              "the noise must be scaled by sqrt(1 - alpha_bar_t), so that the variance stays 1 when x0 has variance 1."),
         ]],
-        hint="alpha_bar = np.cumprod(1 - betas)[t][:, None]; then np.sqrt(alpha_bar) * x0 + np.sqrt(1 - alpha_bar) * noise.",
+        hint="alpha_bar = np.cumprod(1 - betas)[t][:, None]; then "
+             "np.sqrt(alpha_bar) * x0 + np.sqrt(1 - alpha_bar) * noise.",
     )
 
 
@@ -150,7 +152,8 @@ def check_ddpm_mean(fn):
         case_names=["t = 5 of 10", "the last step, t = 49 of 50", "t = 1 of 100"],
         mistakes=[(_safe(wrong), why) for wrong, why in [
             (lambda x, e, t, b: (x - b[t] / np.sqrt(1 - b[t]) * e) / np.sqrt(1 - b[t]),
-             "in the noise coefficient use 1 - alpha_bar_t (all the noise added up to step t), not beta_t's own alpha."),
+             "in the noise coefficient use 1 - alpha_bar_t (all the noise added up to step t), not beta_t's "
+             "own alpha."),
             (lambda x, e, t, b: x - b[t] / np.sqrt(1 - _ab(b)[t]) * e,
              "you forgot to divide by sqrt(alpha_t): each forward step shrinks x by sqrt(alpha_t), so the step "
              "back must scale it up."),
@@ -179,7 +182,8 @@ def check_signal_left(value):
     return check_value(
         "ex-diffusion-signal-left", value, want, rtol=1e-3, what="alpha_bar_T",
         mistakes=[
-            (float(np.sqrt(want)), "that is sqrt(alpha_bar_T), the factor on x_0; the variance fraction is its square."),
+            (float(np.sqrt(want)),
+             "that is sqrt(alpha_bar_T), the factor on x_0; the variance fraction is its square."),
             (float(1 - b[-1]), "that is alpha_T of the last step alone; multiply the alphas of all 100 steps."),
             (float(np.exp(-b.sum())), "exp(-sum beta) is a good approximation, but not the product asked for: "
                                       "compute prod(1 - beta_t) exactly."),
