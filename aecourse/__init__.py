@@ -5,9 +5,10 @@ autoencoders), ``train`` (the training loop), ``optim`` (FlatAdam, the loop's de
 ``decomposition`` (PCA and autoencoder reducers with scikit-learn's verbs), ``metrics``, ``plotting``,
 ``utils`` (seeds, devices, showing source), ``sparse`` (sparsity and contractive penalties, the top-k
 activation, one-hidden-layer autoencoders, Jacobians), ``interpretability`` (recording and splicing
-activations, measures of sparse autoencoders), ``conv`` (convolutional autoencoders, image shifts),
-``anomaly`` (anomaly scores, the ROC AUC, thresholds), ``retrieval`` (nearest neighbours, precision@k, binary
-codes and Hamming search) and ``exercises`` (the checkers).
+activations, measures of sparse autoencoders), ``diffusion`` (noise schedules, denoising score matching,
+DDPM and DDIM samplers, MMD), ``conv`` (convolutional autoencoders, image shifts), ``anomaly`` (anomaly
+scores, the ROC AUC, thresholds), ``retrieval`` (nearest neighbours, precision@k, binary codes and Hamming
+search) and ``exercises`` (the checkers).
 """
 from .data import corrupt, digits_matrix, load_digits, make_gaussian_clouds, make_s_curve, make_swiss_roll
 from .decomposition import PCA, Autoencoder
@@ -20,7 +21,7 @@ from .sparse import OneLayerAutoencoder
 from .train import History, reconstruction_loss, to_tensor, train
 from .utils import configure_cpu, describe_device, get_device, glue, in_colab, set_seed, setup, show_source
 from .vae import VAE, elbo_loss
-from . import interpretability, sparse  # noqa: E402  (topic modules, used as aecourse.sparse.*)
+from . import diffusion, interpretability, sparse  # noqa: E402  (topic modules, used as aecourse.sparse.*)
 from . import anomaly, conv, retrieval  # noqa: E402  (topic modules)
 
 __version__ = "0.1.0"
