@@ -15,6 +15,7 @@ Each run, in a fresh virtual environment _build/envs/NAME:
   5. runs the setup cell again with a stand-in ``google.colab`` module, so its own ``%pip install`` line
      installs aecourse, then checks again that no installed package changed;
   6. checks the packaging: every file under aecourse/ in the clone is installed, every module imports;
+     and runs what nbval does not: a training run with a progress bar, the grader on a tiny notebook;
   7. executes every chapter that _toc.yml lists with nbval (--nbval-lax, in this environment's kernel)
      and prints each chapter's run time and the environment's versions (also in _build/envs/NAME.txt).
 Exit status 0 only when every step passed.
@@ -82,6 +83,24 @@ for m in mods:
     importlib.import_module(m)
 files = sorted(p.relative_to(pkg).as_posix() for p in pkg.rglob("*")
                if p.is_file() and "__pycache__" not in p.parts)
+
+# Smoke tests of the code paths the chapters do not run under nbval: a progress bar (tqdm), and the
+# instructor tools (nbformat reads and writes, nbclient executes a notebook in this environment's kernel).
+import tempfile
+import nbformat
+import numpy as np
+from aecourse.instructor import grade
+from aecourse.models import MLPAutoencoder
+X = np.random.default_rng(0).random((32, 8)).astype("float32")
+aecourse.train(MLPAutoencoder(8, 2, hidden=(4,)), X, epochs=2, progress=True)
+with tempfile.TemporaryDirectory() as tmp:
+    code = "import pathlib, aecourse\\npathlib.Path('ran.txt').write_text(aecourse.__file__)"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, Path(tmp) / "tiny.ipynb")
+    report = grade(Path(tmp) / "tiny.ipynb", timeout=120)
+    ran = Path(tmp) / "ran.txt"
+    assert report.problem is None and ran.exists() and "site-packages" in ran.read_text(), report.problem
 print(json.dumps({"dir": str(pkg), "modules": mods, "files": files}))
 """
 
@@ -110,6 +129,7 @@ def chapters(root: Path) -> list[Path]:
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env.setdefault("AECOURSE_QUIET", "1")
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # ipykernel 6.17's debugger warns at every start
     return env
 
 
@@ -227,8 +247,9 @@ def build(name: str, workers: int, run_chapters: bool = True) -> int:
         added = sorted(set(after) - set(before))
         print(f"added: {', '.join(f'{n}=={after[n]}' for n in added)}; no installed package changed")
 
-        step("6. the packaging: every file and module of aecourse/ installed")
-        pkg = json.loads(run([python, "-c", CHECK_PACKAGE], cwd=tmp, capture=True).stdout.splitlines()[-1])
+        step("6. the packaging: every file and module of aecourse/ installed; a progress bar; grading")
+        out = run([python, "-c", CHECK_PACKAGE], cwd=tmp, capture=True).stdout
+        pkg = json.loads(next(ln for ln in out.splitlines() if ln.startswith('{"dir"')))
         if "site-packages" not in pkg["dir"]:
             raise SystemExit(f"aecourse was imported from {pkg['dir']}, not from the environment")
         tracked = run(["git", "-C", src, "ls-files", "aecourse"], capture=True).stdout.split()
