@@ -4,7 +4,7 @@
   python tools/envs.py minimum    # envs/minimum.txt: every dependency of aecourse at its lower bound
 
 Each run, in a fresh virtual environment _build/envs/NAME:
-  1. installs the environment file (the "preinstalled image") and the tools that execute notebooks
+  1. installs the environment file (the "preinstalled image"; --reuse keeps an existing venv) and the tools that execute notebooks
      (nbval, pytest-xdist; constrained by the file, so they move none of its pins);
   2. clones this repository at HEAD into _build/envs/NAME-src, with the book's ref (_config.yml's
      repository.branch) pointing at HEAD, so that the install below reads the committed packaging;
@@ -162,7 +162,7 @@ def step(title: str) -> None:
     print(f"\n=== {title}", flush=True)
 
 
-def build(name: str, workers: int, run_chapters: bool = True) -> int:
+def build(name: str, workers: int, run_chapters: bool = True, reuse: bool = False) -> int:
     t0 = time.perf_counter()
     env_file = ROOT / "envs" / f"{name}.txt"
     if not env_file.exists():
@@ -173,11 +173,19 @@ def build(name: str, workers: int, run_chapters: bool = True) -> int:
     timings: dict[str, float] = {}
 
     step(f"1. {name}: the preinstalled image ({env_file.relative_to(ROOT)}) and the notebook tools")
-    shutil.rmtree(venv, ignore_errors=True)
-    run([sys.executable, "-m", "venv", venv])
     t = time.perf_counter()
-    run([python, "-m", "pip", "install", "-q", "--only-binary", ":all:", "-r", env_file])
     file_pins, tool_pins = pins(env_file), pins(ROOT / "requirements.txt")
+    if reuse and python.exists():
+        print(f"--reuse: keeping {venv}, removing aecourse from it")
+        run([python, "-m", "pip", "uninstall", "-q", "-y", "aecourse"], check=False)
+    else:
+        shutil.rmtree(venv, ignore_errors=True)
+        run([sys.executable, "-m", "venv", venv])
+    if "pip" not in file_pins:
+        # The setup cell runs Colab's pip; an older one (Python 3.11's bundled 23.2) rejects the clone's
+        # git+file:/// URL, which has no host.
+        run([python, "-m", "pip", "install", "-q", f"pip=={pins(ROOT / 'envs' / 'colab.txt')['pip']}"])
+    run([python, "-m", "pip", "install", "-q", "--only-binary", ":all:", "-r", env_file])
     tools = [f"{t_}=={tool_pins[t_]}" for t_ in TOOLS if t_ not in file_pins]
     run([python, "-m", "pip", "install", "-q", "-c", env_file, *tools])
     timings["install the image and tools"] = time.perf_counter() - t
@@ -303,8 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("name", help="an environment file in envs/ without .txt: colab or minimum")
     ap.add_argument("--workers", type=int, default=2, help="nbval workers (pytest-xdist), default 2")
     ap.add_argument("--no-chapters", action="store_true", help="stop after the install checks")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep an existing venv (only aecourse is removed): quicker, for local reruns")
     args = ap.parse_args(argv)
-    return build(args.name, args.workers, run_chapters=not args.no_chapters)
+    return build(args.name, args.workers, run_chapters=not args.no_chapters, reuse=args.reuse)
 
 
 if __name__ == "__main__":
