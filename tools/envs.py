@@ -134,7 +134,8 @@ def clean_env() -> dict[str, str]:
 
 
 def run(cmd, *, cwd=None, check=True, capture=False, env=None) -> subprocess.CompletedProcess:
-    print("+", " ".join(str(c) for c in cmd), flush=True)
+    shown = [str(c) if len(str(c)) < 200 else str(c).strip().splitlines()[0] + " ..." for c in cmd]
+    print("+", " ".join(shown), flush=True)
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env or clean_env(), text=True,
                           stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.STDOUT if capture else None)
