@@ -1,4 +1,5 @@
-"""Seeds, device choice, CPU settings, and showing the library's own source inside a chapter."""
+"""Seeds, device choice, CPU settings, progress bars that render in Colab, and showing the library's own
+source inside a chapter."""
 from __future__ import annotations
 
 import inspect
@@ -66,10 +67,8 @@ def in_colab() -> bool:
 
 def widgets_major() -> int | None:
     """The major version of the installed ipywidgets (7 in Colab's runtime, 8 elsewhere), or None."""
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-    except ImportError:  # pragma: no cover
-        return None
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return int(version("ipywidgets").split(".")[0])
     except (PackageNotFoundError, ValueError):
