@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine (see README.md):
 #   make book   install everything into .venv and build the website into _build/html
 #   make test   install, then run every test: unit tests, every notebook under nbval, the book build
-#               with warnings as errors, and the site checks (offline assets, links, a headless browser)
+#               with warnings as errors, the site checks (offline assets, links, a headless browser), and
+#               every chapter in two more environments: Colab's versions and the lowest supported ones
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 export AECOURSE_QUIET := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install book unit nbval student-check site browser-deps test clean student bench
+.PHONY: install book unit nbval student-check site browser-deps test clean student bench colab-env min-env
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +54,16 @@ site: install browser-deps
 	$(BIN)/linkchecker --no-status --no-warnings _build/html/index.html
 	$(BIN)/python -m pytest tests/website -q
 
-test: unit nbval student-check book site
+# Each builds its own venv under _build/envs, installs aecourse there from a clone of this repository with
+# the setup cell's own install line, fails if pip's plan changes a preinstalled package (allow-list in
+# tools/envs.py), and executes every chapter in _toc.yml with nbval. See tools/envs.py.
+colab-env: install
+	$(BIN)/python tools/envs.py colab
+
+min-env: install
+	$(BIN)/python tools/envs.py minimum
+
+test: unit nbval student-check book site colab-env min-env
 
 student: install
 	$(BIN)/python -m aecourse.instructor student book --out student

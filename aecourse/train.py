@@ -102,8 +102,9 @@ def _progress(epochs: int, progress):
     quiet = os.environ.get("CI") or os.environ.get("AECOURSE_QUIET")
     if progress is False or (progress == "auto" and quiet):
         return None
-    from tqdm.auto import tqdm
+    from .utils import progress_bar_class
 
+    tqdm = progress_bar_class()  # plain text bars in Colab with ipywidgets 8 (its front end has 7)
     # delay: the bar appears only for runs longer than a few seconds.
     return tqdm(total=epochs, delay=0 if progress is True else 3.0, leave=False, unit="epoch")
 

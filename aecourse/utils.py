@@ -1,4 +1,5 @@
-"""Seeds, device choice, CPU settings, and showing the library's own source inside a chapter."""
+"""Seeds, device choice, CPU settings, progress bars that render in Colab, and showing the library's own
+source inside a chapter."""
 from __future__ import annotations
 
 import inspect
@@ -62,6 +63,31 @@ def get_device(prefer: str | None = None) -> torch.device:
 def in_colab() -> bool:
     """True when running inside Google Colab."""
     return "google.colab" in sys.modules
+
+
+def widgets_major() -> int | None:
+    """The major version of the installed ipywidgets (7 in Colab's runtime, 8 elsewhere), or None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return int(version("ipywidgets").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return None
+
+
+def progress_bar_class():
+    """The ``tqdm`` class for progress bars: notebook bars where they render, plain text bars elsewhere.
+
+    Colab's front end renders ipywidgets 7 only: with ipywidgets 8 installed, a notebook bar (an ipywidgets
+    widget) shows a "third-party widgets" pop-up instead of a bar (googlecolab/colabtools issues 3020 and
+    4525). There the bars are plain text; everywhere else ``tqdm.auto`` picks (notebook bars in Jupyter,
+    text in a terminal).
+    """
+    if in_colab() and (widgets_major() or 0) >= 8:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
 
 
 def describe_device(device: torch.device) -> str:

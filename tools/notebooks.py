@@ -23,15 +23,31 @@ BOOK = ROOT / "book"
 PLACEHOLDERS = {"# setup", "#setup", ""}
 
 
-def setup_source(root: Path = ROOT) -> str:
+def repository(root: Path = ROOT) -> tuple[str, str]:
+    """The repository's URL and the ref (branch) the book installs aecourse from, from _config.yml."""
     cfg = yaml.safe_load((root / "_config.yml").read_text())
-    url, ref = cfg["repository"]["url"], cfg["repository"]["branch"]
+    return cfg["repository"]["url"], cfg["repository"]["branch"]
+
+
+def install_requirement(url: str, ref: str) -> str:
+    """The pip requirement the setup cell installs: aecourse from the repository at ``ref``."""
+    return f"aecourse @ git+{url}@{ref}"
+
+
+def setup_source(root: Path = ROOT, url: str | None = None, ref: str | None = None) -> str:
+    """The setup cell. ``url``/``ref`` replace _config.yml's (tools/envs.py installs from a local clone).
+
+    In Colab the cell installs aecourse with pip's default strategy (only-if-needed), so a preinstalled
+    package that meets aecourse's lower bounds is kept; elsewhere it installs nothing.
+    """
+    cfg_url, cfg_ref = repository(root)
+    requirement = install_requirement(url or cfg_url, ref or cfg_ref)
     return (
         "# Setup, the same in every chapter: in Colab, install aecourse at this book's version;\n"
         "# then seed everything and pick the device (a GPU when there is one).\n"
         "import sys\n"
         "if \"google.colab\" in sys.modules:\n"
-        f"    %pip install -q \"aecourse @ git+{url}@{ref}\"\n"
+        f"    %pip install -q \"{requirement}\"\n"
         "import aecourse\n"
         "DEVICE = aecourse.setup(seed=0)"
     )
