@@ -1,8 +1,10 @@
 # Two entry points for a fresh machine (see README.md):
-#   make book   install everything into .venv and build the website into _build/html
-#   make test   install, then run every test: unit tests, every notebook under nbval, the book build
-#               with warnings as errors, the site checks (offline assets, links, a headless browser), and
-#               every chapter in two more environments: Colab's versions and the lowest supported ones
+#   make book   install everything into .venv and build the website, English in _build/html and Korean
+#               in _build/html/ko
+#   make test   install, then run every test: unit tests, the Korean catalogs' check, every notebook under
+#               nbval, the book build with warnings as errors, the site checks (offline assets, links, a
+#               headless browser, both editions), and every chapter in two more environments: Colab's
+#               versions and the lowest supported ones
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +14,7 @@ STAMP := $(VENV)/.installed
 export AECOURSE_QUIET := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install book unit nbval student-check site browser-deps test clean student bench colab-env min-env
+.PHONY: install book unit i18n nbval student-check site browser-deps test clean student bench colab-env min-env
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,11 @@ book: install
 
 unit: install
 	$(BIN)/python -m pytest tests --ignore=tests/website -q -n 2 -m "not book"
+
+# The Korean edition in step with the English one: no catalog out of date, no message untranslated or
+# fuzzy, no role, formula, code or link lost in a translation, no Korean notebook stale.
+i18n: install
+	$(BIN)/python tools/i18n.py check
 
 # Every chapter's generated student copy, executed: it may fail only at its exercise stubs.
 student-check: install
@@ -63,7 +70,7 @@ colab-env: install
 min-env: install
 	$(BIN)/python tools/envs.py minimum
 
-test: unit nbval student-check book site colab-env min-env
+test: unit i18n nbval student-check book site colab-env min-env
 
 student: install
 	$(BIN)/python -m aecourse.instructor student book --out student
