@@ -141,8 +141,11 @@ def update(pot_dir: Path) -> None:
             if m.flags & FORMAT_FLAGS:
                 m.flags -= FORMAT_FLAGS
                 changed = True
-            if m.id and not m.string and needs_no_translation(m.id):
+            # A message without words is its own translation; a fuzzy guess for it (Sphinx-intl matches
+            # one glued number to another) is replaced.
+            if m.id and needs_no_translation(m.id) and (not m.string or m.fuzzy):
                 m.string, changed = m.id, True
+                m.flags.discard("fuzzy")
         if changed:
             write_catalog(po, cat)
 
