@@ -33,15 +33,20 @@ def _as_1d(values, name: str) -> np.ndarray:
 def reconstruction_scores(model, X) -> np.ndarray:
     """The mean squared reconstruction error of each row of ``X`` (N, n): a score per example, shape (N,).
 
-    ``model`` is an ``nn.Module`` autoencoder (called on a tensor) or a fitted reducer with ``reconstruct``
-    (such as :class:`aecourse.PCA`).
+    ``model`` is an ``nn.Module`` autoencoder (called on a tensor, in eval mode, its mode restored after) or a
+    fitted reducer with ``reconstruct`` (such as :class:`aecourse.PCA`).
     """
     if isinstance(model, nn.Module):
         p = next(model.parameters(), None)
         device = p.device if p is not None else torch.device("cpu")
         x = torch.as_tensor(as_2d_float(X, dtype=np.float32), device=device)
-        with torch.no_grad():
-            return ((model(x) - x) ** 2).mean(1).cpu().numpy().astype(np.float64)    # (N,)
+        was_training = model.training
+        model.eval()                      # scores without training-time noise or dropout; restored below
+        try:
+            with torch.no_grad():
+                return ((model(x) - x) ** 2).mean(1).cpu().numpy().astype(np.float64)    # (N,)
+        finally:
+            model.train(was_training)
     if hasattr(model, "reconstruct"):
         X = as_2d_float(X)
         return ((model.reconstruct(X) - X) ** 2).mean(1)                            # (N,)

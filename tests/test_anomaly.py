@@ -62,6 +62,19 @@ def test_reconstruction_scores_for_a_network_and_for_pca():
         an.reconstruction_scores("model", X)
 
 
+def test_reconstruction_scores_in_eval_mode_and_mode_restored():
+    # A network with training-time noise (the hashing autoencoder) must be scored without it, and left as found.
+    X = aecourse.load_digits().X_test[:20]
+    model = aecourse.retrieval.HashingAutoencoder(64, 8, (16,), noise=4.0, seed=0)
+    model.eval()
+    with torch.no_grad():
+        want = ((model(torch.as_tensor(X)) - torch.as_tensor(X)) ** 2).mean(1).numpy()
+    model.train()
+    got = an.reconstruction_scores(model, X)
+    assert model.training
+    assert np.allclose(got, want, rtol=1e-5) and np.allclose(an.reconstruction_scores(model, X), got)
+
+
 def test_threshold_at_fpr_flags_at_most_the_rate_and_is_the_lowest_such():
     rng = np.random.default_rng(2)
     for n, fpr in [(100, 0.05), (37, 0.1), (10, 0.0), (200, 0.01)]:
