@@ -377,9 +377,13 @@ def ddpm_sample(model: nn.Module, schedule: NoiseSchedule, n: int, seed: int = 0
 
 
 def ddim_timesteps(n_total: int, n_steps: int) -> list[int]:
-    """``n_steps`` evenly spaced 0-based steps out of ``n_total``, largest first, always ending at 0."""
+    """``n_steps`` evenly spaced 0-based steps out of ``n_total``, largest first. They always start at
+    the last step, n_total - 1, the noise level of the sampler's starting point x_T ~ N(0, I); from two
+    steps on they end at 0. A single step is therefore one jump from x_T to Tweedie's estimate of x_0."""
     n_total = check_int(n_total, "n_total", low=1)
     n_steps = check_int(n_steps, "n_steps", low=1, high=n_total, hint="at most the schedule's number of steps")
+    if n_steps == 1:   # linspace(0, T - 1, 1) would be [0]: pure noise read as if it were nearly clean
+        return [n_total - 1]
     ts = np.unique(np.round(np.linspace(0, n_total - 1, n_steps)).astype(int))
     return [int(t) for t in ts[::-1]]
 
