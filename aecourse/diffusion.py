@@ -471,8 +471,9 @@ def mmd2(X, Y, bandwidth: float) -> float:
     """The biased (V-statistic) estimate of the squared maximum mean discrepancy between the samples
     ``X`` (m, d) and ``Y`` (n, d) with the Gaussian kernel k(a, b) = exp(-|a - b|^2 / (2 bandwidth^2))
     (Gretton et al. 2012, eq. 5): mean k(X, X) + mean k(Y, Y) - 2 mean k(X, Y), every pair including each
-    point with itself. It is >= 0 and 0 only for identical samples; for two samples of one distribution
-    it is of order 1/m + 1/n, so compare values at equal sample sizes."""
+    point with itself. It is >= 0, and 0 only when the two samples are the same points in the same
+    proportions; for two samples of one distribution it is of order 1/m + 1/n, so compare values at equal
+    sample sizes."""
     A, B = as_2d_float(X, "X"), as_2d_float(Y, "Y")
     if A.shape[1] != B.shape[1]:
         raise ValueError(f"X has {A.shape[1]} features and Y has {B.shape[1]}; compare samples of the same space.")
