@@ -9,7 +9,8 @@ Holds what the step from one denoiser to a generative model needs:
 - :func:`geometric_noise_levels` and :func:`dsm_loss`: denoising score matching at several noise levels
   (Vincent 2011; Song & Ermon 2019), and :func:`annealed_langevin`, the sampler of Song & Ermon;
 - :class:`NoiseSchedule` (the variance schedule of Ho, Jain & Abbeel 2020), :func:`forward_sample`
-  (x_t given x_0), :func:`ddpm_loss` (their simplified loss), :func:`ddpm_step_mean`,
+  (x_t given x_0), :func:`ddpm_loss` (their simplified loss), :class:`MixtureNoisePredictor` (the exact
+  noise predictor of a :class:`GaussianMixture`, to test samplers without a network's errors), :func:`ddpm_step_mean`,
   :func:`ddpm_sample` (ancestral sampling) and :func:`ddim_sample` (the deterministic few-step sampler of
   Song, Meng & Ermon 2021);
 - :func:`mmd2` and :func:`median_bandwidth`: the kernel two-sample statistic of Gretton et al. (2012).
@@ -32,7 +33,7 @@ from .models import _check_sizes, mlp
 __all__ = [
     "GaussianMixture", "make_ring_mixture", "sinusoidal_features", "NoiseConditionalMLP",
     "geometric_noise_levels", "dsm_loss", "annealed_langevin", "NoiseSchedule", "forward_sample",
-    "ddpm_loss", "ddpm_step_mean", "ddpm_sample", "ddim_timesteps", "ddim_sample", "median_bandwidth",
+    "ddpm_loss", "MixtureNoisePredictor", "ddpm_step_mean", "ddpm_sample", "ddim_timesteps", "ddim_sample", "median_bandwidth",
     "mmd2",
 ]
 
@@ -330,6 +331,40 @@ def ddpm_loss(schedule: NoiseSchedule, seed: int = 0):
     return loss_fn
 
 
+class MixtureNoisePredictor(nn.Module):
+    """The exact noise predictor E[eps | x_t] of the forward process for data from a :class:`GaussianMixture`.
+
+    Under the forward process x_t is again a mixture, with means sqrt(alpha_bar_t) mu_k and variance
+    alpha_bar_t std^2 + 1 - alpha_bar_t, and E[eps | x_t] = -sqrt(1 - alpha_bar_t) grad log q(x_t): the
+    eps-prediction <-> score relation. Called like a trained network, ``model(x_t, t / (T - 1))``, it lets
+    the samplers run without a network's errors, so that what remains is the samplers' own error.
+    """
+
+    def __init__(self, mixture: GaussianMixture, schedule: NoiseSchedule):
+        super().__init__()
+        if not isinstance(mixture, GaussianMixture) or not isinstance(schedule, NoiseSchedule):
+            raise TypeError(f"got {type(mixture).__name__} and {type(schedule).__name__}; pass a GaussianMixture "
+                            "(e.g. make_ring_mixture()) and a NoiseSchedule.")
+        self.mixture, self.schedule = mixture, schedule
+        self.n_features = mixture.n_features
+        self._device_marker = nn.Parameter(torch.zeros(1), requires_grad=False)   # the samplers read its device
+
+    def forward(self, x: torch.Tensor, c) -> torch.Tensor:
+        """x_t (B, n), c (B,) or a float in [0, 1] (the step over T - 1) -> E[eps | x_t] (B, n)."""
+        T = self.schedule.n_steps
+        c = torch.as_tensor(c, dtype=torch.float64).reshape(-1).expand(len(x)).cpu()
+        t = torch.round(c * (T - 1)).long()
+        X = x.detach().cpu().numpy().astype(np.float64)
+        out = np.empty_like(X)
+        for step in torch.unique(t).tolist():
+            rows = (t == step).numpy()
+            ab = float(self.schedule.alpha_bars[self.schedule._check_t(step)])
+            q_t = GaussianMixture(math.sqrt(ab) * self.mixture.means,
+                                  math.sqrt(ab * self.mixture.std ** 2 + 1 - ab), self.mixture.weights)
+            out[rows] = -math.sqrt(1 - ab) * q_t.score(X[rows])
+        return torch.as_tensor(out, dtype=x.dtype, device=x.device)
+
+
 def ddpm_step_mean(x_t: torch.Tensor, eps_hat: torch.Tensor, t: int, schedule: NoiseSchedule) -> torch.Tensor:
     """The mean of one ancestral step, mu_theta(x_t, t) = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_hat)
     / sqrt(alpha_t) (Ho et al. 2020, eq. 11): (B, n)."""
@@ -377,9 +412,13 @@ def ddpm_sample(model: nn.Module, schedule: NoiseSchedule, n: int, seed: int = 0
 
 
 def ddim_timesteps(n_total: int, n_steps: int) -> list[int]:
-    """``n_steps`` evenly spaced 0-based steps out of ``n_total``, largest first, always ending at 0."""
+    """``n_steps`` evenly spaced 0-based steps out of ``n_total``, largest first. They always start at
+    the last step, n_total - 1, the noise level of the sampler's starting point x_T ~ N(0, I); from two
+    steps on they end at 0. A single step is therefore one jump from x_T to Tweedie's estimate of x_0."""
     n_total = check_int(n_total, "n_total", low=1)
     n_steps = check_int(n_steps, "n_steps", low=1, high=n_total, hint="at most the schedule's number of steps")
+    if n_steps == 1:   # linspace(0, T - 1, 1) would be [0]: pure noise read as if it were nearly clean
+        return [n_total - 1]
     ts = np.unique(np.round(np.linspace(0, n_total - 1, n_steps)).astype(int))
     return [int(t) for t in ts[::-1]]
 
@@ -432,8 +471,9 @@ def mmd2(X, Y, bandwidth: float) -> float:
     """The biased (V-statistic) estimate of the squared maximum mean discrepancy between the samples
     ``X`` (m, d) and ``Y`` (n, d) with the Gaussian kernel k(a, b) = exp(-|a - b|^2 / (2 bandwidth^2))
     (Gretton et al. 2012, eq. 5): mean k(X, X) + mean k(Y, Y) - 2 mean k(X, Y), every pair including each
-    point with itself. It is >= 0 and 0 only for identical samples; for two samples of one distribution
-    it is of order 1/m + 1/n, so compare values at equal sample sizes."""
+    point with itself. It is >= 0, and 0 only when the two samples are the same points in the same
+    proportions; for two samples of one distribution it is of order 1/m + 1/n, so compare values at equal
+    sample sizes."""
     A, B = as_2d_float(X, "X"), as_2d_float(Y, "Y")
     if A.shape[1] != B.shape[1]:
         raise ValueError(f"X has {A.shape[1]} features and Y has {B.shape[1]}; compare samples of the same space.")

@@ -170,6 +170,38 @@ def test_ddim_with_the_exact_predictor_of_a_point_mass_lands_on_it_in_any_number
         np.testing.assert_allclose(x.numpy(), np.tile([0.3, -0.7], (50, 1)), atol=1e-4)
 
 
+def test_one_ddim_step_from_pure_noise_is_tweedies_posterior_mean_given_x_T():
+    # For data N(m, v I), E[x_0 | x_T] = m + sqrt(abar_T) v (x_T - sqrt(abar_T) m) / (abar_T v + 1 - abar_T):
+    # almost m itself when abar_T is small. Reading x_T at a small step's noise level instead returns ~x_T.
+    s = D.NoiseSchedule(100)
+    m, v = torch.tensor([1.0, -1.0]), 0.25
+    model = GaussianEps(m, v, s)
+    x_T, _, _ = D._start(model, 500, 3)
+    ab = float(s.alpha_bars[-1])
+    want = m + math.sqrt(ab) * v * (x_T - math.sqrt(ab) * m) / (ab * v + 1 - ab)
+    torch.testing.assert_close(D.ddim_sample(model, s, 500, n_steps=1, seed=3), want, rtol=1e-4, atol=1e-5)
+
+
+def test_mixture_noise_predictor_of_one_component_is_the_gaussian_one():
+    s = D.NoiseSchedule(50)
+    exact = D.MixtureNoisePredictor(D.GaussianMixture([[1.0, -1.0]], 0.5), s)
+    x = torch.randn((40, 2), generator=torch.Generator().manual_seed(2))
+    c = torch.arange(40) % 50 / 49.0                                   # a different step per row
+    torch.testing.assert_close(exact(x, c), GaussianEps([1.0, -1.0], 0.25, s)(x, c), rtol=1e-5, atol=1e-6)
+
+
+def test_samplers_with_the_exact_mixture_predictor_reach_the_held_out_floor():
+    mix = D.make_ring_mixture(4, radius=2.0, std=0.2)
+    held = mix.sample(1000, seed=1)
+    s = D.NoiseSchedule(100)
+    exact = D.MixtureNoisePredictor(mix, s)
+    floor = D.mmd2(held[:500], held[500:], 0.3)
+    for x in (D.ddpm_sample(exact, s, 500, seed=0), D.ddim_sample(exact, s, 500, n_steps=100, seed=0)):
+        assert D.mmd2(x.numpy(), held[500:], 0.3) < 2 * floor
+    with pytest.raises(TypeError, match="pass a GaussianMixture"):
+        D.MixtureNoisePredictor(s, mix)
+
+
 def test_ddim_with_eta_1_on_every_step_is_ancestral_sampling():
     s = D.NoiseSchedule(30)
     net = D.NoiseConditionalMLP(3, (16,), n_freqs=2, seed=0)
@@ -192,7 +224,8 @@ def test_ancestral_sampler_uses_the_eps_form_of_the_mean():
 
 
 def test_ddim_timesteps():
-    assert D.ddim_timesteps(100, 1) == [0]
+    assert D.ddim_timesteps(100, 1) == [99]     # one jump from x_T, which is at the last step's noise level
+    assert D.ddim_timesteps(100, 2) == [99, 0]
     assert D.ddim_timesteps(100, 100) == list(range(99, -1, -1))
     ts = D.ddim_timesteps(100, 10)
     assert len(ts) == 10 and ts[0] == 99 and ts[-1] == 0 and ts == sorted(ts, reverse=True)
