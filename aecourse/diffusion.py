@@ -470,7 +470,7 @@ def median_bandwidth(X) -> float:
 def mmd2(X, Y, bandwidth: float) -> float:
     """The biased (V-statistic) estimate of the squared maximum mean discrepancy between the samples
     ``X`` (m, d) and ``Y`` (n, d) with the Gaussian kernel k(a, b) = exp(-|a - b|^2 / (2 bandwidth^2))
-    (Gretton et al. 2012, eq. 5): mean k(X, X) + mean k(Y, Y) - 2 mean k(X, Y), every pair including each
+    (Gretton et al. 2012, the biased statistic): mean k(X, X) + mean k(Y, Y) - 2 mean k(X, Y), every pair including each
     point with itself. It is >= 0, and 0 only when the two samples are the same points in the same
     proportions; for two samples of one distribution it is of order 1/m + 1/n, so compare values at equal
     sample sizes."""
