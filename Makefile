@@ -48,9 +48,10 @@ i18n: install
 student-check: install
 	$(BIN)/python -m pytest tests/test_instructor.py -q -n 2 -m book
 
-# Each notebook stays on one worker (--dist loadfile): its cells share one kernel.
+# Every chapter, English and Korean (the Korean notebooks have the same code cells, tested in
+# tests/test_i18n.py). Each notebook stays on one worker (--dist loadfile): its cells share one kernel.
 nbval: install
-	$(BIN)/python -m pytest --nbval-lax book -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest --nbval-lax book locales/ko/book -q -n 2 --dist loadfile
 
 browser-deps:
 	@command -v chromium >/dev/null || { \
