@@ -32,8 +32,9 @@ install: $(STAMP)
 # (emptied first, so nothing stale is reused) and the Korean build (_build/html/ko) reads it.
 book: install
 	rm -rf _build/html _build/.doctrees _build/.jupyter_cache _build/ko
-	MPLBACKEND=Agg $(BIN)/jupyter-book build . -W -n --keep-going
-	MPLBACKEND=Agg $(BIN)/python tools/i18n.py build
+	@t0=$$(date +%s) && set -x && MPLBACKEND=Agg $(BIN)/jupyter-book build . -W -n --keep-going && \
+	  t1=$$(date +%s) && MPLBACKEND=Agg $(BIN)/python tools/i18n.py build && { set +x; } 2>/dev/null && \
+	  echo "build times: English edition (executes every chapter) $$((t1 - t0)) s, Korean edition $$(( $$(date +%s) - t1 )) s"
 	$(BIN)/python tools/check_site.py _build/html
 
 unit: install
