@@ -7,22 +7,12 @@ import numpy as np
 
 from ..anomaly import roc_auc, threshold_at_fpr
 from ..retrieval import precision_at_k
-from ._core import check_function, check_value, checker
+from ._core import check_function, check_value, checker, tolerant
 
 __all__ = ["check_conv_params", "check_roc_auc", "check_precision_at_k", "check_threshold_at_fpr",
            "CONV_CHANNELS", "CONV_CODE"]
 
 CONV_CHANNELS, CONV_CODE = (8, 16), 10     # the chapter's ConvAutoencoder: 8x8 images, code width 10
-
-
-def _safe(fn):
-    """A known mistake that may not run on every input: a 0-d NaN (never matched) instead of an error."""
-    def run(*args):
-        try:
-            return fn(*args)
-        except Exception:
-            return np.array(np.nan)
-    return run
 
 
 # ------------------------------------------------------------------------------------- parameter count
@@ -100,7 +90,7 @@ def check_roc_auc(fn):
         "ex-roc-auc", fn, reference=roc_auc, cases=_auc_cases(), expect="float", rtol=1e-9, atol=1e-12,
         case_names=["40 examples, no ties", "8 examples with ties across the classes",
                     "30 examples, worse than chance, many ties"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (_auc_strict, "you counted only the pairs where the anomaly scores strictly higher; a tie counts one half."),
             (lambda y, s: 1 - roc_auc(y, s), "your AUC is flipped: it is the probability that an ANOMALY (label 1) "
                                              "scores higher than a normal example."),
@@ -140,7 +130,7 @@ def check_precision_at_k(fn):
     return check_function(
         "ex-precision-at-k", fn, reference=precision_at_k, cases=_pak_cases(), expect="float", rtol=1e-9,
         atol=1e-12, case_names=["12 queries, k = 10", "5 queries, k = 3", "7 queries, k = 1"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (lambda idx, yq, yd: float((np.asarray(yd)[idx[:, 0]] == yq).mean()),
              "you scored only the first neighbour (precision@1); count all k retrieved items of each query."),
             (lambda idx, yq, yd: float((np.asarray(yd)[idx] == np.asarray(yq)[:, None]).sum(1).mean()),
@@ -175,7 +165,7 @@ def check_threshold_at_fpr(fn):
         "ex-threshold-fpr", fn, reference=threshold_at_fpr, cases=_thr_cases(), expect="float", rtol=1e-12,
         atol=1e-12, case_names=["100 scores, fpr 0.05", "37 scores, fpr 0.1", "250 scores, fpr 0.01",
                                 "20 scores, fpr 0 (flag none)"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (lambda s, f: float(np.quantile(s, f)),
              "that threshold flags a fraction 1 - fpr of the normal scores; the false positives are the HIGH scores."),
             (lambda s, f: float(np.quantile(s, 1 - f)),

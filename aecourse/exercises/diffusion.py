@@ -7,22 +7,12 @@ import numpy as np
 import torch
 
 from ..diffusion import NoiseSchedule, ddpm_step_mean, forward_sample
-from ._core import check_function, check_value, checker
+from ._core import check_function, check_value, checker, tolerant
 
 __all__ = ["check_forward_sample", "check_gaussian_score", "check_ddpm_mean", "check_signal_left",
            "SCHEDULE_STEPS"]
 
 SCHEDULE_STEPS = 100   # the chapter's schedule: 100 steps, beta linear from 0.001 to 0.2
-
-
-def _safe(fn):
-    """A known mistake that may not run on every input: a 0-d NaN (never matched) instead of an error."""
-    def run(*args):
-        try:
-            return fn(*args)
-        except Exception:
-            return np.array(np.nan)
-    return run
 
 
 def _schedule_from(betas) -> NoiseSchedule:
@@ -70,7 +60,7 @@ def check_forward_sample(fn):
         "ex-diffusion-forward", fn, reference=_reference_forward, cases=_forward_cases(), expect="array",
         rtol=1e-5, atol=1e-7,
         case_names=["4 rows, T = 10", "6 rows, T = 50", "3 rows, T = 100"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (lambda x0, t, e, b: np.sqrt(1 - b[t])[:, None] * x0 + np.sqrt(b[t])[:, None] * e,
              "you used alpha_t = 1 - beta_t of one step; x_t given x_0 needs alpha_bar_t, the PRODUCT of the alphas "
              "up to step t (np.cumprod)."),
@@ -109,7 +99,7 @@ def check_gaussian_score(fn):
         "ex-diffusion-gaussian-score", fn, reference=_reference_score, cases=_score_cases(), expect="array",
         rtol=1e-6, atol=1e-9,
         case_names=["2-d, s = 0.3, sigma = 0.2", "3-d, s = 1, sigma = 0.5", "2-d, s = 0.2, sigma = 1.5"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (lambda x, m, s, sg: (m - x) / s ** 2,
              "that is the score of the clean density; smoothing by sigma adds sigma^2 to the variance."),
             (lambda x, m, s, sg: (x - m) / (s ** 2 + sg ** 2),
@@ -150,7 +140,7 @@ def check_ddpm_mean(fn):
         "ex-diffusion-ddpm-mean", fn, reference=_reference_mean, cases=_mean_cases(), expect="array",
         rtol=1e-5, atol=1e-7,
         case_names=["t = 5 of 10", "the last step, t = 49 of 50", "t = 1 of 100"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (lambda x, e, t, b: (x - b[t] / np.sqrt(1 - b[t]) * e) / np.sqrt(1 - b[t]),
              "in the noise coefficient use 1 - alpha_bar_t (all the noise added up to step t), not beta_t's "
              "own alpha."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import _call, _to_numpy, check_function, checker, failed, passed
+from ._core import _call, _to_numpy, check_function, checker, failed, passed, tolerant
 
 __all__ = ["check_clean_codes", "check_unrolled_forward", "check_balanced_subset", "check_gain_and_error"]
 
@@ -17,16 +17,6 @@ def _sigmoid(z):
 def _params(rng, widths):
     """(W, b) pairs in PyTorch's layout: W (n_out, n_in), so that a layer computes h @ W.T + b."""
     return [(rng.standard_normal((o, i)), 0.5 * rng.standard_normal(o)) for i, o in zip(widths[:-1], widths[1:])]
-
-
-def _safe(fn):
-    """A known mistake that may not even run on every input: a 0-d NaN (never matched) instead of an error."""
-    def run(*args):
-        try:
-            return fn(*args)
-        except Exception:
-            return np.array(np.nan)
-    return run
 
 
 # ---------------------------------------------------------------------------------------- clean codes
@@ -156,7 +146,7 @@ def _unrolled_variant(code_sigmoid=False, out_sigmoid=False, forward_order=False
             if i > 0 or out_sigmoid:
                 h = _sigmoid(h)
         return h
-    return _safe(fn)
+    return tolerant(fn)
 
 
 @checker("ex-stack-unroll", example=lambda: _example_unrolled)

@@ -10,7 +10,7 @@ import torch
 
 from ..interpretability import variance_explained
 from ..sparse import topk
-from ._core import check_function, check_value, checker
+from ._core import check_function, check_value, checker, tolerant
 
 __all__ = ["check_kl_at_init", "check_topk", "check_contractive_penalty", "check_variance_explained",
            "KL_UNITS", "KL_RHO"]
@@ -21,16 +21,6 @@ KL_UNITS, KL_RHO = 256, 0.05   # the code width and target rate of the chapter's
 def _kl(p: float, q: float) -> float:
     """KL(Bernoulli(p) || Bernoulli(q)) in nats."""
     return p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
-
-
-def _safe(fn):
-    """A known mistake that may not run on every input: a 0-d NaN (never matched) instead of an error."""
-    def run(*args):
-        try:
-            return fn(*args)
-        except Exception:
-            return np.array(np.nan)
-    return run
 
 
 # ------------------------------------------------------------------------------------- KL at initialisation
@@ -104,7 +94,7 @@ def check_topk(fn):
         rtol=1e-6, atol=1e-7,
         case_names=["3 rows of 6, k=2", "4 mostly negative rows of 5, k=3", "2 rows of 8, k=8 (keep all)",
                     "rows whose largest |a| is negative, k=1", "the same rows, k=2"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (lambda a, k: _topk_no_relu(a, k),
              "you kept negative values among the top k; apply a ReLU to the kept values, so no unit is negative."),
             (_abs_topk, "you ranked by |a|; the top-k activation keeps the k LARGEST values, not the largest in size."),
@@ -163,7 +153,7 @@ def check_contractive_penalty(fn):
         "ex-contractive-penalty", fn, reference=_reference_cae, cases=_cae_cases(), expect="float",
         rtol=1e-6, atol=1e-9,
         case_names=["5 inputs of 4, 6 units", "4 inputs of 7, 3 units", "one input of 5, 5 units"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (lambda X, W, c: float((_h(X, W, c) * (1 - _h(X, W, c)) @ (np.asarray(W) ** 2).sum(1)).mean()),
              "square the slope too: dh_j/dx_i = h_j (1 - h_j) W_ji, so each entry of J squared is "
              "(h_j (1 - h_j))^2 W_ji^2."),
@@ -210,7 +200,7 @@ def check_variance_explained(fn):
         rtol=1e-6, atol=1e-9,
         case_names=["20 activations of 4 features with very different variances", "predicting the mean (should be 0)",
                     "15 activations of 3 features, noisy reconstruction"],
-        mistakes=[(_safe(wrong), why) for wrong, why in [
+        mistakes=[(tolerant(wrong), why) for wrong, why in [
             (lambda A, B: float(1 - ((A - B) ** 2).sum() / (np.asarray(A) ** 2).sum()),
              "centre A first: the variance is measured around the mean activation, not around 0."),
             (_r2_uniform, "you averaged one R^2 per feature; weigh the features by their variance instead: "
