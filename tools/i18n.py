@@ -278,6 +278,8 @@ def build() -> int:
         "language": LANG, "locale_dirs": [str(COMPILED)], "gettext_compact": False,
         "gettext_auto_build": False, "html_title": TITLE, "html_theme_options": theme,
         "nb_execution_cache_path": str(BUILD / ".jupyter_cache"), "nitpicky": True,
+        # myst-nb's buttons on collapsed code cells ("Show code cell source"), not in any catalog.
+        "nb_code_prompt_show": "코드 셀 보기", "nb_code_prompt_hide": "코드 셀 숨기기",
     }, warnings_are_errors=True, quiet=False, doctrees=work / ".doctrees")
     if rc:
         return rc

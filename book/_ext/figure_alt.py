@@ -3,7 +3,8 @@
 A notebook's image outputs carry no alt text, so the HTML writer would fall back to the file name. The
 book's convention is a caption right after each figure (the markdown that follows the cell); this
 post-transform copies that caption into the image's alt text. Without a caption it uses the first comment
-of the cell's code, and failing that says where the figure comes from.
+of the cell's code, and failing that says where the figure comes from. A figure pasted into the text with
+``{glue:figure}`` gets its own caption.
 """
 from __future__ import annotations
 
@@ -51,8 +52,16 @@ class FigureAlt(SphinxPostTransform):
                 continue
             cell = _cell(image)
             if cell is None:
-                continue
-            text = _caption_after(cell) or _first_comment(cell) or "Figure drawn by the code cell above."
+                # A figure pasted with {glue:figure}: its own caption describes it.
+                figure = image.parent
+                while figure is not None and not isinstance(figure, nodes.figure):
+                    figure = figure.parent
+                captions = list(figure.findall(nodes.caption)) if figure is not None else []
+                if not captions:
+                    continue
+                text = captions[0].astext()
+            else:
+                text = _caption_after(cell) or _first_comment(cell) or "Figure drawn by the code cell above."
             text = " ".join(text.split())
             image["alt"] = text if len(text) <= MAX_ALT else text[: MAX_ALT - 3].rstrip() + "..."
 
