@@ -277,7 +277,7 @@ def execute_notebook(nb: NotebookNode, *, timeout: float = 120, cwd: str | Path 
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    nb = copy.deepcopy(nb)
+    source = nb
     runs: list[CellRun] = []
     current: dict = {"index": None}
     limit = f"ran past the time limit of {timeout:g} s and was interrupted"
@@ -297,16 +297,38 @@ def execute_notebook(nb: NotebookNode, *, timeout: float = 120, cwd: str | Path 
         else:
             runs.append(CellRun(cell_index, "error", ename, evalue))
 
-    client = NotebookClient(
-        nb, timeout=timeout, startup_timeout=startup_timeout, allow_errors=True,
-        kernel_name=kernel_name or nb.metadata.get("kernelspec", {}).get("name", "python3"),
-        interrupt_on_timeout=True,
-        error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": f"the cell {limit}", "traceback": []},
-        resources={"metadata": {"path": str(cwd)}} if cwd else {},
-        on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed,
-    )
-    problem = None
     start = time.perf_counter()
+    # A kernel that fails to start is started again: two kernels started at the same moment can be given
+    # the same free port, and the second then dies at once ("Address already in use"). Only a failure
+    # before the first cell ran is retried; what the notebook's own code does is never run twice.
+    for _ in range(KERNEL_START_ATTEMPTS):
+        nb = copy.deepcopy(source)
+        runs.clear()
+        current["index"] = None
+        problem = _run_client(NotebookClient(
+            nb, timeout=timeout, startup_timeout=startup_timeout, allow_errors=True,
+            kernel_name=kernel_name or nb.metadata.get("kernelspec", {}).get("name", "python3"),
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": f"the cell {limit}", "traceback": []},
+            resources={"metadata": {"path": str(cwd)}} if cwd else {},
+            on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed,
+        ), env, runs, current, DeadKernelError, CellTimeoutError)
+        if problem is None or current["index"] is not None:
+            break
+    seconds = time.perf_counter() - start
+    timeouts = [r.index for r in runs if r.status == "timeout"]
+    if timeouts:
+        note = f"cell{'s' if len(timeouts) > 1 else ''} {', '.join(map(str, timeouts))} {limit}."
+        problem = note if problem is None else f"{problem} Also, {note}"
+    return Execution(nb, runs, problem, seconds)
+
+
+KERNEL_START_ATTEMPTS = 3
+
+
+def _run_client(client, env, runs, current, DeadKernelError, CellTimeoutError) -> str | None:
+    """Execute with ``client``; return what stopped it early, or None."""
+    problem = None
     try:
         client.execute(env={**os.environ, **(env or {})})
     except DeadKernelError:
@@ -319,12 +341,7 @@ def execute_notebook(nb: NotebookNode, *, timeout: float = 120, cwd: str | Path 
     except Exception as exc:   # a kernel that does not start, a broken notebook, ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         problem = f"execution stopped before the end: {type(exc).__name__}: {first}"
-    seconds = time.perf_counter() - start
-    timeouts = [r.index for r in runs if r.status == "timeout"]
-    if timeouts:
-        note = f"cell{'s' if len(timeouts) > 1 else ''} {', '.join(map(str, timeouts))} {limit}."
-        problem = note if problem is None else f"{problem} Also, {note}"
-    return Execution(nb, runs, problem, seconds)
+    return problem
 
 
 # ---------------------------------------------------------------------------------------------- grading

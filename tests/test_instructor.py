@@ -452,3 +452,39 @@ def test_book_student_copy_executed_fails_only_at_its_stubs(path):
     student = instructor.student_notebook(read(path), name=path.name)
     run = instructor.execute_notebook(student, timeout=600, cwd=path.parent)
     assert_fails_only_at_stubs(student, run)
+
+
+def test_a_kernel_that_fails_to_start_is_started_again(monkeypatch):
+    """Two kernels started at once can be given the same port; the one that loses dies before any cell
+    runs. That failure is retried (the notebook's own cells never run twice)."""
+    import nbclient
+
+    calls = {"n": 0}
+    original = nbclient.NotebookClient.execute
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("Kernel didn't respond in 60 seconds")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(nbclient.NotebookClient, "execute", flaky)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("x + 1")])
+    run = instructor.execute_notebook(nb, timeout=60)
+    assert calls["n"] == 2
+    assert run.problem is None and [c.status for c in run.cells] == ["ok", "ok"]
+
+
+def test_a_kernel_that_never_starts_is_reported_after_a_few_tries(monkeypatch):
+    import nbclient
+
+    calls = {"n": 0}
+
+    def broken(self, *args, **kwargs):
+        calls["n"] += 1
+        raise RuntimeError("Kernel didn't respond in 60 seconds")
+
+    monkeypatch.setattr(nbclient.NotebookClient, "execute", broken)
+    run = instructor.execute_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
+    assert calls["n"] == instructor.KERNEL_START_ATTEMPTS
+    assert "Kernel didn't respond" in run.problem
